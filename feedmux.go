@@ -1,0 +1,137 @@
+package feedmux
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Sentinel errors that callers branch on with errors.Is.
+var (
+	// ErrUnknownTag means no configured feed and no stored item carries the tag.
+	ErrUnknownTag = errors.New("unknown tag")
+	// ErrFeedNotFound means the feed is neither configured nor stored.
+	ErrFeedNotFound = errors.New("feed not found")
+)
+
+// MinInterval is the shortest polling interval a feed may be configured with.
+const MinInterval = time.Second
+
+// Feed is a source feed as the operator configured it. The URL is the feed's
+// identity: state, items and output ids all hang off it, even after the
+// source redirects permanently elsewhere.
+type Feed struct {
+	URL        string        // as written in the configuration
+	Title      string        // overrides the feed's own title when set
+	Tags       []string      // tag slugs every item of the feed carries
+	Interval   time.Duration // how often to poll
+	Categories bool          // whether the items' own categories become tags
+}
+
+// Validate reports the first thing wrong with f.
+func (f *Feed) Validate() error {
+	if err := ValidateFeedURL(f.URL); err != nil {
+		return err
+	}
+	for _, t := range f.Tags {
+		if !ValidTag(t) {
+			return fmt.Errorf("invalid tag %q (want %q)", t, TagSlug(t))
+		}
+	}
+	if f.Interval < MinInterval {
+		return fmt.Errorf("interval %s is shorter than %s", f.Interval, MinInterval)
+	}
+	return nil
+}
+
+// ValidateFeedURL reports whether s is an absolute http or https URL.
+func ValidateFeedURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("invalid url %q: %w", s, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("url %q: scheme must be http or https", s)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("url %q has no host", s)
+	}
+	return nil
+}
+
+// FeedState is what feedmux has learnt about a source feed by polling it. It
+// survives restarts: the schedule and the HTTP validators live in storage.
+type FeedState struct {
+	URL          string // the configured URL, the feed's key
+	CurrentURL   string // where it is polled now, after permanent redirects
+	Title        string // the title the source gives itself
+	SiteURL      string // the source's home page
+	ETag         string
+	LastModified string
+	LastPoll     time.Time
+	NextCheck    time.Time // zero: due now
+	LastStatus   int       // HTTP status of the last poll, 0 when none was received
+	LastError    string    // empty after a successful poll
+	Errors       int       // consecutive failed polls
+	Items        int       // items stored
+	LastNewItem  time.Time
+}
+
+// Item is one entry of a source feed, normalized. Key identifies it within
+// its feed; ID identifies it everywhere (see ItemID).
+type Item struct {
+	Key        string
+	GUID       string
+	URL        string
+	Title      string // plain text
+	Summary    string // HTML
+	Content    string // HTML
+	Author     string // a name
+	Email      string // the author's e-mail address, when the source gave one
+	Categories []string
+	Tags       []string // tag slugs, sorted
+	Enclosures []Enclosure
+	Published  time.Time // zero when the source gave none
+	Updated    time.Time // zero when the source gave none
+
+	// Set when the item is read back from storage.
+	FirstSeen time.Time
+	Source    Source
+}
+
+// Time is the moment an item is sorted by: its publication time, else its
+// update time, else when feedmux first saw it.
+func (it *Item) Time() time.Time {
+	switch {
+	case !it.Published.IsZero():
+		return it.Published
+	case !it.Updated.IsZero():
+		return it.Updated
+	}
+	return it.FirstSeen
+}
+
+// ID is the item's stable output id.
+func (it *Item) ID() string { return ItemID(it.Source.URL, it.Key) }
+
+// Source names the feed an item came from.
+type Source struct {
+	URL     string // the configured feed URL
+	Title   string // the configured title, else the feed's own
+	SiteURL string // the source's home page, may be empty
+}
+
+// Enclosure is a media file attached to an item (a podcast episode, say).
+type Enclosure struct {
+	URL    string
+	Type   string
+	Length int64 // bytes; 0 when unknown
+}
+
+// TagCount is a tag with the number of items that carry it.
+type TagCount struct {
+	Tag     string
+	Items   int
+	Updated time.Time // the newest item's time; zero when there is none
+}

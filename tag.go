@@ -1,0 +1,41 @@
+package feedmux
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// TagSlug turns a category or a topic name into a tag slug: NFKC-normalized,
+// lower case, Unicode letters and digits kept (with the combining marks that
+// belong to them, so Arabic or Devanagari words stay whole), every run of
+// other characters turned into one "-", and no "-" at either end.
+//
+//	"Israel-Gaza War Updates" → "israel-gaza-war-updates"
+//	"الشرق الأوسط"             → "الشرق-الأوسط"
+func TagSlug(s string) string {
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	dash := false // a separator is pending
+	for _, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r),
+			unicode.IsMark(r) && b.Len() > 0 && !dash:
+			if dash {
+				b.WriteByte('-')
+				dash = false
+			}
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			dash = b.Len() > 0
+		}
+	}
+	return b.String()
+}
+
+// ValidTag reports whether s is a non-empty tag slug.
+func ValidTag(s string) bool {
+	return s != "" && TagSlug(s) == s
+}
