@@ -1,0 +1,120 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/feedmux/feedmux"
+)
+
+// SyncFeeds records the configured feeds: new ones are added (due at once),
+// known ones take their configured title and tags, and feeds no longer
+// configured are marked inactive. Their items and state are kept.
+func (db *DB) SyncFeeds(ctx context.Context, feeds []feedmux.Feed) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE feeds SET active = 0`); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT INTO feeds (url, config_title, tags, active) VALUES (?, ?, ?, 1)
+			ON CONFLICT (url) DO UPDATE SET
+				config_title = excluded.config_title, tags = excluded.tags, active = 1`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, f := range feeds {
+			tags, err := json.Marshal(nonNil(f.Tags))
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, f.URL, f.Title, string(tags)); err != nil {
+				return fmt.Errorf("sync feed %s: %w", f.URL, err)
+			}
+		}
+		return nil
+	})
+}
+
+const feedStateColumns = `url, current_url, title, site_url, etag, last_modified,
+	last_poll, next_check, last_status, last_error, errors, last_new_item,
+	(SELECT count(*) FROM items WHERE feed_id = feeds.id)`
+
+func scanFeedState(row interface{ Scan(...any) error }) (feedmux.FeedState, error) {
+	var (
+		st                          feedmux.FeedState
+		lastPoll, next, lastNewItem int64
+	)
+	err := row.Scan(&st.URL, &st.CurrentURL, &st.Title, &st.SiteURL, &st.ETag, &st.LastModified,
+		&lastPoll, &next, &st.LastStatus, &st.LastError, &st.Errors, &lastNewItem, &st.Items)
+	st.LastPoll, st.NextCheck, st.LastNewItem = fromUnix(lastPoll), fromUnix(next), fromUnix(lastNewItem)
+	return st, err
+}
+
+// FeedState returns what is known of the feed configured with url. It
+// returns feedmux.ErrFeedNotFound when the feed was never recorded.
+func (db *DB) FeedState(ctx context.Context, url string) (feedmux.FeedState, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+feedStateColumns+` FROM feeds WHERE url = ?`, url)
+	st, err := scanFeedState(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, fmt.Errorf("feed %s: %w", url, feedmux.ErrFeedNotFound)
+	}
+	if err != nil {
+		return st, fmt.Errorf("feed state %s: %w", url, err)
+	}
+	return st, nil
+}
+
+// FeedStates returns the state of every configured feed, by URL.
+func (db *DB) FeedStates(ctx context.Context) ([]feedmux.FeedState, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+feedStateColumns+` FROM feeds WHERE active ORDER BY url`)
+	if err != nil {
+		return nil, fmt.Errorf("feed states: %w", err)
+	}
+	defer rows.Close()
+	var states []feedmux.FeedState
+	for rows.Next() {
+		st, err := scanFeedState(rows)
+		if err != nil {
+			return nil, fmt.Errorf("feed states: %w", err)
+		}
+		states = append(states, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("feed states: %w", err)
+	}
+	return states, nil
+}
+
+// saveFeedState writes st and returns the feed's row id, adding the feed if
+// it was never synced.
+func saveFeedState(ctx context.Context, tx *sql.Tx, st *feedmux.FeedState) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO feeds (url, current_url, title, site_url, etag, last_modified,
+			last_poll, next_check, last_status, last_error, errors, last_new_item)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (url) DO UPDATE SET
+			current_url = excluded.current_url, title = excluded.title,
+			site_url = excluded.site_url, etag = excluded.etag,
+			last_modified = excluded.last_modified, last_poll = excluded.last_poll,
+			next_check = excluded.next_check, last_status = excluded.last_status,
+			last_error = excluded.last_error, errors = excluded.errors,
+			last_new_item = max(feeds.last_new_item, excluded.last_new_item)
+		RETURNING id`,
+		st.URL, st.CurrentURL, st.Title, st.SiteURL, st.ETag, st.LastModified,
+		unix(st.LastPoll), unix(st.NextCheck), st.LastStatus, st.LastError, st.Errors,
+		unix(st.LastNewItem),
+	).Scan(&id)
+	return id, err
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,302 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/feedmux/feedmux"
+)
+
+// SaveResult says what a SaveItems call changed.
+type SaveResult struct {
+	Inserted int
+	Updated  int
+	// Tags lists, sorted, every tag whose items changed: the tags of inserted
+	// and updated items, before and after the update.
+	Tags []string
+}
+
+// SaveItems records one poll of a feed in a single transaction: its new state
+// and its items. New items are inserted, changed ones updated (with their
+// tags), unchanged ones left alone; nothing is deleted. An item's FirstSeen is
+// kept from its first insertion, and set to now when zero.
+func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedmux.Item) (SaveResult, error) {
+	var res SaveResult
+	now := db.Now().UTC()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res = SaveResult{}
+		feedID, err := saveFeedState(ctx, tx, &st)
+		if err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		upsert, err := tx.PrepareContext(ctx, upsertItemSQL)
+		if err != nil {
+			return err
+		}
+		defer upsert.Close()
+		delTags, err := tx.PrepareContext(ctx, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`)
+		if err != nil {
+			return err
+		}
+		defer delTags.Close()
+		addTag, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer addTag.Close()
+
+		changed := map[string]bool{}
+		for i := range items {
+			it := &items[i]
+			cats, _ := json.Marshal(nonNil(it.Categories))
+			encs, _ := json.Marshal(enclosuresJSON(it.Enclosures))
+			firstSeen := it.FirstSeen
+			if firstSeen.IsZero() {
+				firstSeen = now
+			}
+			var id, version, sortTime int64
+			err := upsert.QueryRowContext(ctx,
+				feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
+				string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
+				firstSeen.Unix(), itemHash(it, cats, encs),
+			).Scan(&id, &version, &sortTime)
+			if err == sql.ErrNoRows {
+				continue // unchanged
+			}
+			if err != nil {
+				return fmt.Errorf("save item %q: %w", it.Key, err)
+			}
+			if version == 1 {
+				res.Inserted++
+			} else {
+				res.Updated++
+				if err := collectTags(ctx, delTags, id, changed); err != nil {
+					return err
+				}
+			}
+			for _, tag := range it.Tags {
+				if _, err := addTag.ExecContext(ctx, id, tag, sortTime); err != nil {
+					return fmt.Errorf("tag item %q: %w", it.Key, err)
+				}
+				changed[tag] = true
+			}
+		}
+		if res.Inserted > 0 {
+			_, err := tx.ExecContext(ctx, `UPDATE feeds SET last_new_item = ? WHERE id = ?`, now.Unix(), feedID)
+			if err != nil {
+				return err
+			}
+		}
+		for tag := range changed {
+			res.Tags = append(res.Tags, tag)
+		}
+		slices.Sort(res.Tags)
+		return nil
+	})
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("save items of %s: %w", st.URL, err)
+	}
+	return res, nil
+}
+
+// upsertItemSQL inserts an item or, when its hash changed, updates it. It
+// returns a row only when it wrote one; version 1 means inserted.
+const upsertItemSQL = `
+	INSERT INTO items (feed_id, key, guid, url, title, summary, content, author, email,
+		categories, enclosures, published, updated, first_seen, sort_time, hash)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15)
+	ON CONFLICT (feed_id, key) DO UPDATE SET
+		guid = excluded.guid, url = excluded.url, title = excluded.title,
+		summary = excluded.summary, content = excluded.content,
+		author = excluded.author, email = excluded.email,
+		categories = excluded.categories, enclosures = excluded.enclosures,
+		published = excluded.published, updated = excluded.updated,
+		sort_time = coalesce(excluded.published, excluded.updated, items.first_seen),
+		hash = excluded.hash, version = items.version + 1
+	WHERE items.hash <> excluded.hash
+	RETURNING id, version, sort_time`
+
+func collectTags(ctx context.Context, del *sql.Stmt, itemID int64, into map[string]bool) error {
+	rows, err := del.QueryContext(ctx, itemID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tag string
+		if err := rows.Scan(&tag); err != nil {
+			return err
+		}
+		into[tag] = true
+	}
+	return rows.Err()
+}
+
+// itemHash covers every stored field of an item, tags included, so that a
+// change in any of them (or in the feed's configured tags) rewrites it.
+func itemHash(it *feedmux.Item, cats, encs []byte) []byte {
+	h := sha256.New()
+	for _, s := range []string{it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
+		string(cats), string(encs), strings.Join(it.Tags, " ")} {
+		binary.Write(h, binary.LittleEndian, uint64(len(s)))
+		h.Write([]byte(s))
+	}
+	binary.Write(h, binary.LittleEndian, unix(it.Published))
+	binary.Write(h, binary.LittleEndian, unix(it.Updated))
+	return h.Sum(nil)[:16]
+}
+
+type enclosure struct {
+	URL    string `json:"url"`
+	Type   string `json:"type,omitempty"`
+	Length int64  `json:"length,omitempty"`
+}
+
+func enclosuresJSON(es []feedmux.Enclosure) []enclosure {
+	out := make([]enclosure, len(es))
+	for i, e := range es {
+		out[i] = enclosure(e)
+	}
+	return out
+}
+
+// ItemFilter selects items for Items.
+type ItemFilter struct {
+	Tag   string // only items carrying this tag; empty: every item
+	Limit int    // at most this many; 0 means 50
+}
+
+const itemColumns = `i.key, i.guid, i.url, i.title, i.summary, i.content, i.author, i.email,
+	i.categories, i.enclosures, i.published, i.updated, i.first_seen,
+	f.url, coalesce(nullif(f.config_title, ''), nullif(f.title, ''), f.url), f.site_url,
+	(SELECT group_concat(tag, ' ') FROM item_tags WHERE item_id = i.id)`
+
+// Items returns the newest items that match filter, newest first (by
+// publication time, else update time, else first seen). It returns
+// feedmux.ErrUnknownTag when the filter names a tag that no item and no
+// configured feed carries.
+func (db *DB) Items(ctx context.Context, filter ItemFilter) ([]feedmux.Item, error) {
+	limit := filter.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var (
+		query string
+		args  []any
+	)
+	if filter.Tag == "" {
+		query = `SELECT ` + itemColumns + ` FROM items i JOIN feeds f ON f.id = i.feed_id
+			ORDER BY i.sort_time DESC, i.id DESC LIMIT ?`
+		args = []any{limit}
+	} else {
+		query = `SELECT ` + itemColumns + ` FROM item_tags t
+			JOIN items i ON i.id = t.item_id JOIN feeds f ON f.id = i.feed_id
+			WHERE t.tag = ? ORDER BY t.sort_time DESC, t.item_id DESC LIMIT ?`
+		args = []any{filter.Tag, limit}
+	}
+	items, err := db.queryItems(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("items %q: %w", filter.Tag, err)
+	}
+	if len(items) == 0 && filter.Tag != "" {
+		known, err := db.tagKnown(ctx, filter.Tag)
+		if err != nil {
+			return nil, fmt.Errorf("items %q: %w", filter.Tag, err)
+		}
+		if !known {
+			return nil, fmt.Errorf("tag %q: %w", filter.Tag, feedmux.ErrUnknownTag)
+		}
+	}
+	return items, nil
+}
+
+func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feedmux.Item, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []feedmux.Item
+	for rows.Next() {
+		var (
+			it                 feedmux.Item
+			cats, encs         string
+			published, updated sql.NullInt64
+			firstSeen          int64
+			tags               sql.NullString
+		)
+		if err := rows.Scan(&it.Key, &it.GUID, &it.URL, &it.Title, &it.Summary, &it.Content,
+			&it.Author, &it.Email, &cats, &encs, &published, &updated, &firstSeen,
+			&it.Source.URL, &it.Source.Title, &it.Source.SiteURL, &tags); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
+			return nil, fmt.Errorf("item %q categories: %w", it.Key, err)
+		}
+		var es []enclosure
+		if err := json.Unmarshal([]byte(encs), &es); err != nil {
+			return nil, fmt.Errorf("item %q enclosures: %w", it.Key, err)
+		}
+		for _, e := range es {
+			it.Enclosures = append(it.Enclosures, feedmux.Enclosure(e))
+		}
+		it.Published, it.Updated = fromNullUnix(published), fromNullUnix(updated)
+		it.FirstSeen = time.Unix(firstSeen, 0).UTC()
+		if tags.Valid {
+			it.Tags = strings.Fields(tags.String)
+			slices.Sort(it.Tags)
+		}
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}
+
+func (db *DB) tagKnown(ctx context.Context, tag string) (bool, error) {
+	var known bool
+	err := db.read.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM item_tags WHERE tag = ?1)
+		OR EXISTS (SELECT 1 FROM feeds, json_each(feeds.tags) j WHERE feeds.active AND j.value = ?1)`,
+		tag).Scan(&known)
+	return known, err
+}
+
+// Tags returns every tag that an item or a configured feed carries, with its
+// item count and newest item time, sorted by tag.
+func (db *DB) Tags(ctx context.Context) ([]feedmux.TagCount, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT tag, count(*), max(sort_time) FROM item_tags GROUP BY tag
+		UNION ALL
+		SELECT DISTINCT j.value, 0, 0 FROM feeds, json_each(feeds.tags) j
+		WHERE feeds.active AND NOT EXISTS (SELECT 1 FROM item_tags WHERE tag = j.value)
+		ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
+	}
+	defer rows.Close()
+	var tags []feedmux.TagCount
+	for rows.Next() {
+		var (
+			tc      feedmux.TagCount
+			updated int64
+		)
+		if err := rows.Scan(&tc.Tag, &tc.Items, &updated); err != nil {
+			return nil, fmt.Errorf("tags: %w", err)
+		}
+		tc.Updated = fromUnix(updated)
+		tags = append(tags, tc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
+	}
+	return tags, nil
+}

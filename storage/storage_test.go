@@ -1,0 +1,277 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage"
+	"github.com/google/go-cmp/cmp"
+)
+
+var t0 = time.Date(2024, 3, 26, 12, 0, 0, 0, time.UTC)
+
+// mustOpen opens a database in a temporary directory, closed at cleanup.
+func mustOpen(tb testing.TB, path string) *storage.DB {
+	tb.Helper()
+	if path == "" {
+		path = filepath.Join(tb.TempDir(), "data", "feedmux.db")
+	}
+	db, err := storage.Open(tb.Context(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	db.Now = func() time.Time { return t0 }
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return db
+}
+
+func item(key, title string, published time.Time, tags ...string) feedmux.Item {
+	return feedmux.Item{
+		Key: key, GUID: key, URL: "https://a.example/" + key, Title: title,
+		Content: "<p>" + title + "</p>", Published: published, Tags: tags,
+		Categories: []string{"Cat " + key},
+	}
+}
+
+func keys(items []feedmux.Item) []string {
+	var ks []string
+	for _, it := range items {
+		ks = append(ks, it.Key)
+	}
+	return ks
+}
+
+func TestDB_SaveItems(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	feed := feedmux.Feed{URL: "https://a.example/rss", Title: "A", Tags: []string{"world"}}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{feed}); err != nil {
+		t.Fatal(err)
+	}
+	st := feedmux.FeedState{URL: feed.URL, Title: "A's own title", ETag: `"v1"`, LastPoll: t0, NextCheck: t0.Add(time.Hour)}
+	items := []feedmux.Item{
+		item("1", "One", t0.Add(-3*time.Hour), "world", "iran"),
+		item("2", "Two", t0.Add(-1*time.Hour), "world"),
+		item("3", "Three", time.Time{}, "world"), // undated: sorted by first seen (now)
+	}
+	res, err := db.SaveItems(ctx, st, items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(storage.SaveResult{Inserted: 3, Tags: []string{"iran", "world"}}, res); diff != "" {
+		t.Errorf("first save (-want +got):\n%s", diff)
+	}
+
+	t.Run("saving the same items again writes nothing", func(t *testing.T) {
+		res, err := db.SaveItems(ctx, st, items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(storage.SaveResult{}, res); diff != "" {
+			t.Errorf("second save (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("newest first across tags", func(t *testing.T) {
+		got, err := db.Items(ctx, storage.ItemFilter{Tag: "world"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"3", "2", "1"}, keys(got)); diff != "" {
+			t.Errorf("world items (-want +got):\n%s", diff)
+		}
+		got, err = db.Items(ctx, storage.ItemFilter{Tag: "iran"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"1"}, keys(got)); diff != "" {
+			t.Errorf("iran items (-want +got):\n%s", diff)
+		}
+		want := feedmux.Item{
+			Key: "1", GUID: "1", URL: "https://a.example/1", Title: "One", Content: "<p>One</p>",
+			Categories: []string{"Cat 1"}, Tags: []string{"iran", "world"},
+			Published: t0.Add(-3 * time.Hour), FirstSeen: t0,
+			Source: feedmux.Source{URL: feed.URL, Title: "A"},
+		}
+		if diff := cmp.Diff(want, got[0]); diff != "" {
+			t.Errorf("stored item (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("a changed item is updated with its tags", func(t *testing.T) {
+		changed := item("1", "One, corrected", t0.Add(-3*time.Hour), "world", "lebanon")
+		res, err := db.SaveItems(ctx, st, []feedmux.Item{changed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(storage.SaveResult{Updated: 1, Tags: []string{"iran", "lebanon", "world"}}, res); diff != "" {
+			t.Errorf("update (-want +got):\n%s", diff)
+		}
+		got, err := db.Items(ctx, storage.ItemFilter{Tag: "lebanon"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Title != "One, corrected" || !got[0].FirstSeen.Equal(t0) {
+			t.Errorf("lebanon items = %+v, want the corrected item first seen at %v", got, t0)
+		}
+		// iran lost its only item and no feed is configured with it.
+		got, err = db.Items(ctx, storage.ItemFilter{Tag: "iran"})
+		if !errors.Is(err, feedmux.ErrUnknownTag) {
+			t.Errorf("Items(iran) = %v, %v; want ErrUnknownTag after the item lost the tag", keys(got), err)
+		}
+	})
+
+	t.Run("unknown tag", func(t *testing.T) {
+		_, err := db.Items(ctx, storage.ItemFilter{Tag: "nope"})
+		if !errors.Is(err, feedmux.ErrUnknownTag) {
+			t.Errorf("Items(nope) error = %v, want ErrUnknownTag", err)
+		}
+		// A configured tag is known before any item carries it.
+		if err := db.SyncFeeds(ctx, []feedmux.Feed{feed, {URL: "https://b.example/", Tags: []string{"empty-yet"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Items(ctx, storage.ItemFilter{Tag: "empty-yet"}); err != nil {
+			t.Errorf("Items(configured tag without items) error = %v, want nil", err)
+		}
+	})
+
+	t.Run("all items and limit", func(t *testing.T) {
+		got, err := db.Items(ctx, storage.ItemFilter{Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"3", "2"}, keys(got)); diff != "" {
+			t.Errorf("all items (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("tag counts", func(t *testing.T) {
+		got, err := db.Tags(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []feedmux.TagCount{
+			{Tag: "empty-yet"},
+			{Tag: "lebanon", Items: 1, Updated: t0.Add(-3 * time.Hour)},
+			{Tag: "world", Items: 3, Updated: t0},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Tags (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("feed state", func(t *testing.T) {
+		got, err := db.FeedState(ctx, feed.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := st
+		want.Items = 3
+		want.LastNewItem = t0
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("FeedState (-want +got):\n%s", diff)
+		}
+		if _, err := db.FeedState(ctx, "https://unknown.example/"); !errors.Is(err, feedmux.ErrFeedNotFound) {
+			t.Errorf("FeedState(unknown) error = %v, want ErrFeedNotFound", err)
+		}
+	})
+}
+
+func TestDB_SyncFeeds(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	a := feedmux.Feed{URL: "https://a.example/rss", Tags: []string{"x"}}
+	b := feedmux.Feed{URL: "https://b.example/rss"}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, []feedmux.Item{item("1", "One", t0, "x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{b}); err != nil {
+		t.Fatal(err)
+	}
+	states, err := db.FeedStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 1 || states[0].URL != b.URL {
+		t.Errorf("FeedStates after removing a = %+v, want only b", states)
+	}
+	// The removed feed's items stay.
+	got, err := db.Items(ctx, storage.ItemFilter{Tag: "x"})
+	if err != nil || len(got) != 1 {
+		t.Errorf("Items(x) = %v, %v; want the removed feed's item kept", keys(got), err)
+	}
+}
+
+func TestOpen_Reopen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "feedmux.db")
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: "https://a.example/"}, []feedmux.Item{item("1", "One", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = mustOpen(t, path) // migrations already applied: must be a no-op
+	if err := db.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Items(ctx, storage.ItemFilter{})
+	if err != nil || len(got) != 1 {
+		t.Errorf("Items after reopen = %v, %v; want one item", keys(got), err)
+	}
+}
+
+func TestOpen_Memory(t *testing.T) {
+	if _, err := storage.Open(t.Context(), ":memory:"); err == nil {
+		t.Error("Open(:memory:) succeeded, want an error: pooled connections would not share it")
+	}
+}
+
+func TestDB_ConcurrentReadWrite(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	errc := make(chan error, 2)
+	go func() {
+		for i := range 50 {
+			it := item(time.Duration(i).String(), "t", t0.Add(time.Duration(i)*time.Minute), "x")
+			if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: "https://a.example/"}, []feedmux.Item{it}); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	go func() {
+		for range 50 {
+			if _, err := db.Items(ctx, storage.ItemFilter{}); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- nil
+	}()
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
