@@ -1,0 +1,172 @@
+package aggregator
+
+import (
+	"html"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/feedmux/feedmux"
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/mmcdole/gofeed"
+)
+
+// Plausible publication times: a news item from before 1990 or more than a
+// day ahead is a broken date, replaced by the time feedmux first saw it.
+var (
+	earliestDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxFuture    = 24 * time.Hour
+)
+
+// contentPolicy removes everything active from source HTML: scripts, styles,
+// event handlers, javascript: URLs, forms, frames.
+var contentPolicy = func() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoFollowOnLinks(false)
+	p.RequireNoReferrerOnLinks(true)
+	return p
+}()
+
+// normalize turns a parsed document into the items feedmux stores: a key for
+// each, absolute links, plausible times, plain-text titles, sanitized HTML
+// and the tags that apply. Items repeating an earlier item's key are
+// dropped. Undated items get first-seen times one second apart that keep the
+// source's order (newest first), so no two share a time.
+func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time) []feedmux.Item {
+	items := make([]feedmux.Item, 0, len(doc.Items))
+	seen := make(map[string]bool, len(doc.Items))
+	for i, src := range doc.Items {
+		if src == nil {
+			continue
+		}
+		it := feedmux.Item{
+			GUID:      strings.TrimSpace(src.GUID),
+			URL:       absURL(base, src.Link),
+			Title:     plainText(src.Title),
+			Summary:   sanitize(src.Description),
+			Content:   sanitize(src.Content),
+			Published: plausible(src.PublishedParsed, now),
+			Updated:   plausible(src.UpdatedParsed, now),
+			FirstSeen: now.Add(-time.Duration(i) * time.Second),
+		}
+		if it.URL == "" && isHTTPURL(it.GUID) {
+			it.URL = it.GUID
+		}
+		if it.Published.IsZero() {
+			it.Published, it.Updated = it.Updated, time.Time{}
+		}
+		if a := author(src); a != nil {
+			it.Author, it.Email = plainText(a.Name), strings.TrimSpace(a.Email)
+		}
+		it.Categories = categories(src.Categories)
+		it.Tags = tags(feed, it.Categories)
+		it.Enclosures = enclosures(base, src.Enclosures)
+		it.Key = feedmux.ItemKey(it.GUID, it.URL, it.Title, it.Published)
+		if seen[it.Key] {
+			continue
+		}
+		seen[it.Key] = true
+		items = append(items, it)
+	}
+	return items
+}
+
+func author(src *gofeed.Item) *gofeed.Person {
+	if len(src.Authors) > 0 && src.Authors[0] != nil {
+		return src.Authors[0]
+	}
+	return src.Author
+}
+
+// tags returns the feed's tags plus, when the feed allows it, the slugs of
+// the item's categories; sorted, without repeats.
+func tags(feed feedmux.Feed, cats []string) []string {
+	out := slices.Clone(feed.Tags)
+	if feed.Categories {
+		for _, c := range cats {
+			if s := feedmux.TagSlug(c); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// categories trims the item's categories and drops empty and repeated ones.
+// Some feeds put several categories in one element, separated by commas;
+// those are left whole, as the source wrote them.
+func categories(in []string) []string {
+	var out []string
+	for _, c := range in {
+		c = plainText(c)
+		if c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func enclosures(base *url.URL, in []*gofeed.Enclosure) []feedmux.Enclosure {
+	var out []feedmux.Enclosure
+	for _, e := range in {
+		if e == nil {
+			continue
+		}
+		u := absURL(base, e.URL)
+		if u == "" {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
+		out = append(out, feedmux.Enclosure{URL: u, Type: strings.TrimSpace(e.Type), Length: max(n, 0)})
+	}
+	return out
+}
+
+// absURL resolves ref against base and returns it when it is an http(s) URL.
+func absURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := base.Parse(ref)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func plausible(t *time.Time, now time.Time) time.Time {
+	if t == nil || t.Before(earliestDate) || t.After(now.Add(maxFuture)) {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+// sanitize keeps the safe part of source HTML.
+func sanitize(s string) string {
+	s = strings.TrimSpace(feedmux.XMLText(s))
+	if s == "" {
+		return ""
+	}
+	return strings.TrimSpace(contentPolicy.Sanitize(s))
+}
+
+// plainText turns a title that may hold markup or entities into plain text
+// on one line.
+func plainText(s string) string {
+	s = feedmux.XMLText(s)
+	if strings.ContainsAny(s, "<&") {
+		s = html.UnescapeString(stripTagsPolicy.Sanitize(s))
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+var stripTagsPolicy = bluemonday.StrictPolicy()

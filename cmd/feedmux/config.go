@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/feedmux/feedmux"
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+)
+
+// Config is the content of feeds.toml.
+type Config struct {
+	Server  ServerConfig  `toml:"server"`
+	Storage StorageConfig `toml:"storage"`
+	Poll    PollConfig    `toml:"poll"`
+	Feeds   []FeedConfig  `toml:"feed"`
+}
+
+// ServerConfig is the [server] table.
+type ServerConfig struct {
+	Listen  string `toml:"listen"`
+	BaseURL string `toml:"base_url"`
+}
+
+// StorageConfig is the [storage] table.
+type StorageConfig struct {
+	Path string `toml:"path"`
+}
+
+// PollConfig is the [poll] table.
+type PollConfig struct {
+	Interval    Duration `toml:"interval"`
+	Concurrency int      `toml:"concurrency"`
+	Timeout     Duration `toml:"timeout"`
+	UserAgent   string   `toml:"user_agent"`
+	MaxBody     int64    `toml:"max_body"`
+}
+
+// FeedConfig is one [[feed]] entry.
+type FeedConfig struct {
+	URL        string   `toml:"url"`
+	Title      string   `toml:"title"`
+	Tags       []string `toml:"tags"`
+	Interval   Duration `toml:"interval"`
+	Categories *bool    `toml:"categories"`
+}
+
+// Duration is a Go duration written as a string ("15m").
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want a Go duration such as \"15m\")", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration as Go does.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// DefaultConfig returns the configuration used for every key feeds.toml
+// leaves out.
+func DefaultConfig() Config {
+	return Config{
+		Server:  ServerConfig{Listen: ":8080"},
+		Storage: StorageConfig{Path: "data/feedmux.db"},
+		Poll: PollConfig{
+			Interval:    Duration(15 * time.Minute),
+			Concurrency: 8,
+			Timeout:     Duration(30 * time.Second),
+			MaxBody:     10 << 20,
+		},
+	}
+}
+
+// ConfigError is one problem in a configuration file, at a line and column
+// (1-based; 0 when the problem has no single place).
+type ConfigError struct {
+	File         string
+	Line, Column int
+	Msg          string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// LoadConfig reads the configuration file at path over DefaultConfig. It
+// reports every problem it finds at once, each a *ConfigError, joined.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig parses a configuration document; name is used in errors.
+func ParseConfig(name string, data []byte) (Config, error) {
+	cfg := DefaultConfig()
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, decodeErrors(name, err)
+	}
+	if errs := cfg.validate(name, positions(data)); len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	return cfg, nil
+}
+
+func decodeErrors(name string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		errs := make([]error, 0, len(strict.Errors))
+		for _, de := range strict.Errors {
+			line, col := de.Position()
+			errs = append(errs, &ConfigError{File: name, Line: line, Column: col,
+				Msg: fmt.Sprintf("unknown key %q", strings.Join(de.Key(), "."))})
+		}
+		return errors.Join(errs...)
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		line, col := de.Position()
+		msg := de.Error()
+		if k := de.Key(); len(k) > 0 {
+			msg = strings.Join(k, ".") + ": " + msg
+		}
+		return &ConfigError{File: name, Line: line, Column: col, Msg: msg}
+	}
+	return &ConfigError{File: name, Msg: err.Error()}
+}
+
+// validate checks what the decoder cannot: URLs, tags, durations, repeats.
+func (c *Config) validate(name string, pos map[string]unstable.Position) []error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		p := pos[key]
+		errs = append(errs, &ConfigError{File: name, Line: p.Line, Column: p.Column, Msg: fmt.Sprintf(format, args...)})
+	}
+	if time.Duration(c.Poll.Interval) < feedmux.MinInterval {
+		add("poll.interval", "poll.interval %s is shorter than %s", time.Duration(c.Poll.Interval), feedmux.MinInterval)
+	}
+	if c.Poll.Concurrency < 1 {
+		add("poll.concurrency", "poll.concurrency must be at least 1")
+	}
+	if time.Duration(c.Poll.Timeout) <= 0 {
+		add("poll.timeout", "poll.timeout must be positive")
+	}
+	if c.Poll.MaxBody < 1024 {
+		add("poll.max_body", "poll.max_body must be at least 1024 bytes")
+	}
+	if c.Server.BaseURL != "" {
+		if err := feedmux.ValidateFeedURL(c.Server.BaseURL); err != nil {
+			add("server.base_url", "server.base_url: %v", err)
+		}
+	}
+	if c.Storage.Path == "" {
+		add("storage.path", "storage.path is empty")
+	}
+	seen := map[string]int{}
+	for i, f := range c.Feeds {
+		k := "feed." + strconv.Itoa(i)
+		if f.URL == "" {
+			add(k, "feed without url")
+			continue
+		}
+		if err := feedmux.ValidateFeedURL(f.URL); err != nil {
+			add(k+".url", "%v", err)
+		}
+		if j, dup := seen[f.URL]; dup {
+			p := pos["feed."+strconv.Itoa(j)+".url"]
+			add(k+".url", "duplicate feed %s (first at line %d)", f.URL, p.Line)
+		}
+		seen[f.URL] = i
+		for _, t := range f.Tags {
+			if !feedmux.ValidTag(t) {
+				if s := feedmux.TagSlug(t); s != "" {
+					add(k+".tags", "invalid tag %q (did you mean %q?)", t, s)
+				} else {
+					add(k+".tags", "invalid tag %q", t)
+				}
+			}
+		}
+		if f.Interval != 0 && time.Duration(f.Interval) < feedmux.MinInterval {
+			add(k+".interval", "interval %s is shorter than %s", time.Duration(f.Interval), feedmux.MinInterval)
+		}
+	}
+	return errs
+}
+
+// FeedList returns the configured feeds as domain values.
+func (c *Config) FeedList() []feedmux.Feed {
+	feeds := make([]feedmux.Feed, 0, len(c.Feeds))
+	for _, f := range c.Feeds {
+		feed := feedmux.Feed{
+			URL:        f.URL,
+			Title:      f.Title,
+			Tags:       f.Tags,
+			Interval:   time.Duration(c.Poll.Interval),
+			Categories: f.Categories == nil || *f.Categories,
+		}
+		if f.Interval != 0 {
+			feed.Interval = time.Duration(f.Interval)
+		}
+		feeds = append(feeds, feed)
+	}
+	return feeds
+}
+
+// positions maps the keys of a TOML document to where their values start:
+// "poll.interval", "feed.0" (the table header), "feed.0.url". It is best
+// effort: a document the decoder accepted parses here too.
+func positions(data []byte) map[string]unstable.Position {
+	pos := map[string]unstable.Position{}
+	var (
+		p      unstable.Parser
+		prefix string
+		arrays = map[string]int{}
+	)
+	p.Reset(data)
+	for p.NextExpression() {
+		e := p.Expression()
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			prefix = keyPath(e)
+			if e.Kind == unstable.ArrayTable {
+				n := arrays[prefix]
+				arrays[prefix] = n + 1
+				prefix += "." + strconv.Itoa(n)
+			}
+			pos[prefix] = p.Shape(e.Raw).Start
+		case unstable.KeyValue:
+			k := keyPath(e)
+			if prefix != "" {
+				k = prefix + "." + k
+			}
+			r := e.Value().Raw
+			if r.Length == 0 { // arrays and inline tables: point at the key
+				it := e.Key()
+				it.Next()
+				r = it.Node().Raw
+			}
+			pos[k] = p.Shape(r).Start
+		}
+	}
+	return pos
+}
+
+func keyPath(n *unstable.Node) string {
+	var parts []string
+	for it := n.Key(); it.Next(); {
+		parts = append(parts, string(it.Node().Data))
+	}
+	return strings.Join(parts, ".")
+}

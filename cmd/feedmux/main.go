@@ -1,0 +1,135 @@
+// Command feedmux polls the news feeds listed in feeds.toml, stores their
+// items in SQLite and serves one merged feed per tag over HTTP.
+//
+// Usage:
+//
+//	feedmux serve [-config PATH] [-db PATH] [-listen ADDR]
+//	feedmux version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version string
+
+// Version returns the version of this binary.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// ProjectURL is where feedmux lives; it goes into the User-Agent.
+const ProjectURL = "https://github.com/feedmux/feedmux"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "feedmux:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `feedmux merges news feeds into one feed per topic.
+
+Usage:
+  feedmux serve [-config PATH] [-db PATH] [-listen ADDR]   poll feeds and serve them
+  feedmux version                                          print the version
+
+Run "feedmux COMMAND -h" for the flags of a command.
+`
+
+// run dispatches a command line; it is main without the process around it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stderr, getenv)
+	case "version":
+		fs := flag.NewFlagSet("version", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() { fmt.Fprintln(stderr, "Usage: feedmux version\n\nPrints the version of feedmux.") }
+		if err := fs.Parse(args[1:]); err != nil {
+			return flagError(err)
+		}
+		fmt.Fprintln(stdout, "feedmux", Version())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "feedmux: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}
+
+func runServe(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	m := NewMain()
+	if err := m.ParseFlags(args, stderr, getenv); err != nil {
+		return flagError(err)
+	}
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		m.log.Info("shutting down")
+	case err := <-m.Err():
+		m.log.Error("stopping", "error", err)
+		return errors.Join(err, m.Close())
+	}
+	return m.Close()
+}
+
+// flagError maps flag parsing errors: help is not a failure, and a bad flag
+// was already reported with the usage.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errUsage
+}
+
+// newLogger builds the process logger.
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid log level %q (want debug, info, warn or error)", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid log format %q (want text or json)", format)
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/feedmux/feedmux/aggregator"
+	"github.com/feedmux/feedmux/server"
+	"github.com/feedmux/feedmux/storage"
+)
+
+// Main is the feedmux daemon: it owns the database, the poller and the HTTP
+// server, and connects them.
+type Main struct {
+	ConfigPath string
+	Config     Config
+
+	DB     *storage.DB
+	Poller *aggregator.Poller
+	Server *server.Server
+
+	log     *slog.Logger
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	errc    chan error
+	closeMu sync.Once
+}
+
+// NewMain returns a Main with the default configuration and a logger that
+// discards everything until ParseFlags builds the real one.
+func NewMain() *Main {
+	return &Main{
+		ConfigPath: "feeds.toml",
+		Config:     DefaultConfig(),
+		log:        slog.New(slog.DiscardHandler),
+		errc:       make(chan error, 2),
+	}
+}
+
+// ParseFlags reads the serve flags, the FEEDMUX_* environment and the
+// configuration file, in that order of precedence.
+func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "configuration `file` (env FEEDMUX_CONFIG, default ./feeds.toml)")
+	dbPath := fs.String("db", "", "SQLite database `file` (env FEEDMUX_DB, default [storage] path: ./data/feedmux.db)")
+	listen := fs.String("listen", "", "HTTP listen `address` (env FEEDMUX_LISTEN, default [server] listen: :8080)")
+	logFormat := fs.String("log-format", "text", "log format: text or json (env FEEDMUX_LOG_FORMAT)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error (env FEEDMUX_LOG_LEVEL)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: feedmux serve [flags]\n\nPolls the feeds of the configuration and serves one merged feed per tag.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "feedmux serve: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	pick := func(name, env string, flagValue *string) {
+		if !set[name] {
+			if v := getenv(env); v != "" {
+				*flagValue = v
+			}
+		}
+	}
+	pick("config", "FEEDMUX_CONFIG", configPath)
+	pick("db", "FEEDMUX_DB", dbPath)
+	pick("listen", "FEEDMUX_LISTEN", listen)
+	pick("log-format", "FEEDMUX_LOG_FORMAT", logFormat)
+	pick("log-level", "FEEDMUX_LOG_LEVEL", logLevel)
+
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintln(stderr, "feedmux serve:", err)
+		return errUsage
+	}
+	m.log = log
+	if *configPath != "" {
+		m.ConfigPath = *configPath
+	}
+	cfg, err := LoadConfig(m.ConfigPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	if *dbPath != "" {
+		cfg.Storage.Path = *dbPath
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	m.Config = cfg
+	return nil
+}
+
+// Run opens the database, starts polling and serving, and returns once the
+// listener is open. Errors of the background parts end up in Err.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	db, err := storage.Open(ctx, cfg.Storage.Path)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+
+	m.Server = server.New(db, m.log)
+	m.Server.BaseURL = cfg.Server.BaseURL
+	if err := m.Server.Listen(cfg.Server.Listen); err != nil {
+		return err
+	}
+
+	fetcher := aggregator.NewFetcher(aggregator.FetcherConfig{
+		Timeout:   time.Duration(cfg.Poll.Timeout),
+		MaxBody:   cfg.Poll.MaxBody,
+		UserAgent: m.userAgent(),
+	})
+	m.Poller = aggregator.NewPoller(db, fetcher, m.log)
+	m.Poller.Concurrency = cfg.Poll.Concurrency
+	m.Poller.SetFeeds(cfg.FeedList())
+
+	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := m.Poller.Run(pollCtx); err != nil {
+			m.errc <- fmt.Errorf("poller: %w", err)
+		}
+	}()
+	go func() {
+		defer m.wg.Done()
+		if err := m.Server.Serve(); err != nil {
+			m.errc <- fmt.Errorf("server: %w", err)
+		}
+	}()
+	m.log.Info("started", "version", Version(), "listen", m.Server.Addr().String(),
+		"config", m.ConfigPath, "db", cfg.Storage.Path, "feeds", len(cfg.Feeds))
+	return nil
+}
+
+func (m *Main) userAgent() string {
+	if m.Config.Poll.UserAgent != "" {
+		return m.Config.Poll.UserAgent
+	}
+	return "feedmux/" + Version() + " (+" + ProjectURL + ")"
+}
+
+// Err returns a channel that receives the error of a part that stopped on
+// its own (the listener failed, the database went away).
+func (m *Main) Err() <-chan error { return m.errc }
+
+// Close stops polling (letting writes in flight finish), shuts the HTTP
+// server down with a deadline, and closes the database last.
+func (m *Main) Close() error {
+	var errs []error
+	m.closeMu.Do(func() {
+		if m.cancel != nil {
+			m.cancel()
+		}
+		if m.Server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, m.Server.Shutdown(ctx))
+			cancel()
+		}
+		m.wg.Wait()
+		if m.DB != nil {
+			errs = append(errs, m.DB.Close())
+		}
+	})
+	return errors.Join(errs...)
+}
