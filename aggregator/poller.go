@@ -81,7 +81,7 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	} else {
 		st.LastStatus = 0
 	}
-	if ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		// Shutting down: the poll did not fail, it was stopped. Keep the state.
 		return Result{}, ctx.Err()
 	}
