@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -96,9 +97,9 @@ func (e *StatusError) Error() string {
 // ErrBodyTooLarge is returned when a body passes the size cap.
 var ErrBodyTooLarge = errors.New("body too large")
 
-// Fetch gets url, conditionally on v. A 304 is a Response, not an error.
-func (f *Fetcher) Fetch(ctx context.Context, url string, v Validators) (*Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// Fetch gets rawURL, conditionally on v. A 304 is a Response, not an error.
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +115,11 @@ func (f *Fetcher) Fetch(ctx context.Context, url string, v Validators) (*Respons
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
+		// The URL is the caller's to name; keep what went wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
