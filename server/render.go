@@ -270,6 +270,10 @@ func renderJSON(ch channel, items []feedmux.Item) ([]byte, error) {
 				Source: jsonSource{Title: it.Source.Title, FeedURL: it.Source.URL, HomeURL: it.Source.SiteURL},
 			},
 		}
+		if ji.ContentHTML == "" {
+			// JSON Feed requires content_html or content_text.
+			ji.ContentText = ji.Title
+		}
 		if it.Summary != "" && it.Content != "" {
 			ji.Summary = plainSummary(it.Summary)
 		}
