@@ -91,10 +91,10 @@ func TestRender_RSS(t *testing.T) {
 	}
 	var doc struct {
 		Items []struct {
-			Author     string   `xml:"author"`
-			Creator    string   `xml:"http://purl.org/dc/elements/1.1/ creator"`
-			PubDate    string   `xml:"pubDate"`
-			Encl       []struct {
+			Author  string `xml:"author"`
+			Creator string `xml:"http://purl.org/dc/elements/1.1/ creator"`
+			PubDate string `xml:"pubDate"`
+			Encl    []struct {
 				URL string `xml:"url,attr"`
 			} `xml:"enclosure"`
 			Content string `xml:"http://purl.org/rss/1.0/modules/content/ encoded"`
