@@ -63,19 +63,48 @@ func ValidateFeedURL(s string) error {
 // FeedState is what feedmux has learnt about a source feed by polling it. It
 // survives restarts: the schedule and the HTTP validators live in storage.
 type FeedState struct {
-	URL          string // the configured URL, the feed's key
-	CurrentURL   string // where it is polled now, after permanent redirects
-	Title        string // the title the source gives itself
-	SiteURL      string // the source's home page
-	ETag         string
-	LastModified string
-	LastPoll     time.Time
-	NextCheck    time.Time // zero: due now
-	LastStatus   int       // HTTP status of the last poll, 0 when none was received
-	LastError    string    // empty after a successful poll
-	Errors       int       // consecutive failed polls
-	Items        int       // items stored
-	LastNewItem  time.Time
+	URL           string // the configured URL, the feed's key
+	CurrentURL    string // where it is polled now: after permanent redirects, or the discovered feed
+	DiscoveredURL string // the feed an HTML page at URL links to, when URL is a page
+	Title         string // the title the source gives itself
+	SiteURL       string // the source's home page
+	ETag          string
+	LastModified  string
+	LastPoll      time.Time
+	NextCheck     time.Time // zero: due now
+	LastStatus    int       // HTTP status of the last poll, 0 when none was received
+	LastError     string    // empty after a successful poll
+	Errors        int       // consecutive failed polls
+	Gone          bool      // the source answered 410 Gone; not polled until its configuration changes
+	Items         int       // items stored
+	LastNewItem   time.Time
+
+	// From the configuration, read back with the state.
+	ConfigTitle string
+	Tags        []string
+}
+
+// Name is what the feed is called: its configured title, else its own, else
+// its URL.
+func (st *FeedState) Name() string {
+	switch {
+	case st.ConfigTitle != "":
+		return st.ConfigTitle
+	case st.Title != "":
+		return st.Title
+	}
+	return st.URL
+}
+
+// Health says how a feed is doing: "ok", "failing" or "gone".
+func (st *FeedState) Health() string {
+	switch {
+	case st.Gone:
+		return "gone"
+	case st.Errors > 0:
+		return "failing"
+	}
+	return "ok"
 }
 
 // Item is one entry of a source feed, normalized. Key identifies it within

@@ -8,14 +8,18 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
-// Fetcher limits.
+// Fetch defaults.
 const (
-	DefaultTimeout = 30 * time.Second
-	DefaultMaxBody = 10 << 20
-	maxRedirects   = 10
+	DefaultTimeout        = 30 * time.Second
+	DefaultConnectTimeout = 10 * time.Second
+	DefaultTLSTimeout     = 10 * time.Second
+	DefaultMaxBody        = 10 << 20
+	maxRedirects          = 10
 )
 
 // Fetcher makes feedmux's HTTP requests to sources: conditional, with an
@@ -25,13 +29,20 @@ type Fetcher struct {
 	client    *http.Client
 	userAgent string
 	maxBody   int64
+
+	// Now returns the current time, against which Expires and Retry-After
+	// dates are read; tests replace it.
+	Now func() time.Time
 }
 
 // FetcherConfig holds the settings of a Fetcher; zero values take defaults.
 type FetcherConfig struct {
-	Timeout   time.Duration // the whole fetch, body included
-	MaxBody   int64         // bytes of decoded body
-	UserAgent string
+	Timeout        time.Duration // the whole fetch, body included
+	ConnectTimeout time.Duration // the TCP connection
+	TLSTimeout     time.Duration // the TLS handshake
+	HeaderTimeout  time.Duration // from the request sent to the response headers; default Timeout
+	MaxBody        int64         // bytes of decoded body
+	UserAgent      string
 }
 
 // NewFetcher returns a Fetcher with its own tuned HTTP client.
@@ -39,35 +50,63 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = min(DefaultConnectTimeout, cfg.Timeout)
+	}
+	if cfg.TLSTimeout <= 0 {
+		cfg.TLSTimeout = min(DefaultTLSTimeout, cfg.Timeout)
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = cfg.Timeout
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
-	step := min(cfg.Timeout, 10*time.Second)
 	transport := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: step, KeepAlive: 30 * time.Second}).DialContext,
-		TLSHandshakeTimeout:   step,
-		ResponseHeaderTimeout: cfg.Timeout,
+		DialContext:           (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   cfg.TLSTimeout,
+		ResponseHeaderTimeout: cfg.HeaderTimeout,
 		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   2,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}
 	return &Fetcher{
 		client: &http.Client{
-			Transport: transport,
-			Timeout:   cfg.Timeout,
-			CheckRedirect: func(req *http.Request, via []*http.Request) error {
-				if len(via) >= maxRedirects {
-					return fmt.Errorf("stopped after %d redirects", maxRedirects)
-				}
-				return nil
-			},
+			Transport:     transport,
+			Timeout:       cfg.Timeout,
+			CheckRedirect: checkRedirect,
 		},
 		userAgent: cfg.UserAgent,
 		maxBody:   cfg.MaxBody,
+		Now:       time.Now,
 	}
+}
+
+// redirectTrace follows the redirects of one fetch: the URL reached through
+// permanent redirects (301, 308) only, before any temporary one.
+type redirectTrace struct {
+	permanent string
+	temporary bool
+}
+
+type traceKey struct{}
+
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if tr, ok := req.Context().Value(traceKey{}).(*redirectTrace); ok && !tr.temporary {
+		switch req.Response.StatusCode {
+		case http.StatusMovedPermanently, http.StatusPermanentRedirect:
+			tr.permanent = req.URL.String()
+		default:
+			tr.temporary = true
+		}
+	}
+	return nil
 }
 
 // Validators are what a server gave to make the next request conditional.
@@ -80,26 +119,37 @@ type Validators struct {
 type Response struct {
 	Status      int
 	URL         string // after redirects
+	MovedTo     string // where permanent redirects led, when they did
 	ContentType string
 	Validators  Validators
-	Body        []byte // decoded; nil for a 304
+	// CacheFor is how long the source asks clients to wait before asking
+	// again (Cache-Control max-age, else Expires); 0 when it says nothing.
+	CacheFor time.Duration
+	Body     []byte // decoded; nil for a 304
 }
 
 // StatusError is a source's answer that is neither a success nor a 304.
 type StatusError struct {
-	Code int
+	Code       int
+	RetryAfter time.Duration // from Retry-After on a 429 or 503
 }
 
 func (e *StatusError) Error() string {
+	if e.RetryAfter > 0 {
+		return fmt.Sprintf("HTTP %d %s (retry after %s)", e.Code, http.StatusText(e.Code), e.RetryAfter)
+	}
 	return fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
 }
 
 // ErrBodyTooLarge is returned when a body passes the size cap.
 var ErrBodyTooLarge = errors.New("body too large")
 
-// Fetch gets rawURL, conditionally on v. A 304 is a Response, not an error.
+// Fetch gets rawURL, conditionally on v. A 304 is a Response, not an error;
+// any other status outside 2xx is a *StatusError, returned with the
+// Response.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	trace := &redirectTrace{}
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, traceKey{}, trace), http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -123,20 +173,29 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resp
 		return nil, err
 	}
 	defer resp.Body.Close()
+	now := f.Now()
 	r := &Response{
 		Status:      resp.StatusCode,
 		URL:         resp.Request.URL.String(),
+		MovedTo:     trace.permanent,
 		ContentType: resp.Header.Get("Content-Type"),
 		Validators: Validators{
 			ETag:         resp.Header.Get("ETag"),
 			LastModified: resp.Header.Get("Last-Modified"),
 		},
+		CacheFor: cacheFor(resp.Header, now),
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		return r, nil
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return r, &StatusError{Code: resp.StatusCode}
+		// Drain a little so the connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		se := &StatusError{Code: resp.StatusCode}
+		if se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable {
+			se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), now)
+		}
+		return r, se
 	}
 	// The transport decodes gzip itself; the cap applies to decoded bytes.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBody+1))
@@ -148,4 +207,46 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resp
 	}
 	r.Body = body
 	return r, nil
+}
+
+// cacheFor reads how long a response may be cached: Cache-Control max-age,
+// else Expires. no-cache and no-store ask for nothing.
+func cacheFor(h http.Header, now time.Time) time.Duration {
+	if cc := h.Get("Cache-Control"); cc != "" {
+		for _, d := range strings.Split(cc, ",") {
+			name, value, _ := strings.Cut(strings.TrimSpace(d), "=")
+			switch strings.ToLower(name) {
+			case "no-cache", "no-store":
+				return 0
+			case "max-age":
+				if n, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64); err == nil && n > 0 {
+					return time.Duration(min(n, 1<<32)) * time.Second
+				}
+			}
+		}
+	}
+	if exp := h.Get("Expires"); exp != "" {
+		if t, err := http.ParseTime(exp); err == nil {
+			if date, err := http.ParseTime(h.Get("Date")); err == nil {
+				now = date // measure against the server's clock
+			}
+			return max(t.Sub(now), 0)
+		}
+	}
+	return 0
+}
+
+// retryAfter reads a Retry-After value: seconds, or an HTTP date.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(max(min(n, 1<<32), 0)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
 }

@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -27,16 +27,19 @@ type Poller struct {
 
 	// Concurrency bounds the polls in flight in Run; 0 means 8.
 	Concurrency int
-	// MaxInterval caps the backoff of a failing feed; 0 means 24h.
-	MaxInterval time.Duration
+	// PerHost bounds the polls in flight to one host in Run; 0 means 2.
+	PerHost int
+	// MinInterval and MaxInterval bound every wait between two polls of a
+	// feed, whatever its interval, the source's hints or its backoff; zero
+	// values mean 1m and 24h.
+	MinInterval, MaxInterval time.Duration
 	// OnChange, when set, is called after a poll that added or changed
 	// items, with the tags concerned. It must not block for long.
 	OnChange func(tags []string)
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
-	feeds   chan []feedmux.Feed
-	started chan struct{}
+	feeds chan []feedmux.Feed
 }
 
 // NewPoller returns a Poller that stores into db and fetches with f.
@@ -53,15 +56,21 @@ func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
 // Result is the outcome of one poll.
 type Result struct {
 	Status    int // HTTP status; 0 when no answer came
+	Bytes     int // body bytes received, decoded
 	Inserted  int
 	Updated   int
 	NextCheck time.Time
+	Gone      bool // the source answered 410 Gone: do not poll again
+	// Warning notes a problem that did not stop the poll (a malformed
+	// document whose first items were kept).
+	Warning string
 }
 
 // Poll fetches feed once, stores its items and its new state, and returns
 // what happened. A failed poll is recorded in the feed's state (error count,
 // message, a later next check) and returned as an error naming the feed.
-// Items stored earlier are never removed by a poll.
+// Items stored earlier are never removed by a poll. A feed marked gone is
+// not fetched.
 func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	start := p.Now()
 	st, err := p.db.FeedState(ctx, feed.URL)
@@ -70,35 +79,38 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	} else if err != nil {
 		return Result{}, fmt.Errorf("poll %s: %w", feed.URL, err)
 	}
-	target := feed.URL
-	if st.CurrentURL != "" {
-		target = st.CurrentURL
+	if st.Gone {
+		return Result{Status: st.LastStatus, Gone: true}, nil
 	}
 	st.LastPoll = start
-	items, resp, err := p.fetchItems(ctx, feed, target, &st)
-	if resp != nil {
-		st.LastStatus = resp.Status
-	} else {
-		st.LastStatus = 0
-	}
+	f, err := p.fetch(ctx, feed, &st)
 	if err != nil && ctx.Err() != nil {
 		// Shutting down: the poll did not fail, it was stopped. Keep the state.
 		return Result{}, ctx.Err()
 	}
-	res := Result{Status: st.LastStatus}
+	res := Result{Status: st.LastStatus, Bytes: f.bytes, Warning: f.warning}
+	interval := clamp(feed.Interval, p.minInterval(), p.maxInterval())
+	var wait time.Duration
 	if err != nil {
 		st.Errors++
 		st.LastError = err.Error()
-		st.NextCheck = start.Add(backoff(feed.Interval, st.Errors, p.maxInterval()))
+		wait = backoff(interval, st.Errors, p.maxInterval())
+		var se *StatusError
+		if errors.As(err, &se) {
+			wait = max(wait, se.RetryAfter)
+			st.Gone = se.Code == http.StatusGone
+			res.Gone = st.Gone
+		}
 	} else {
 		st.Errors = 0
-		st.LastError = ""
-		st.NextCheck = start.Add(feed.Interval)
+		st.LastError = f.warning
+		wait = max(interval, f.floor)
 	}
+	st.NextCheck = start.Add(clamp(wait, p.minInterval(), p.maxInterval()))
 	res.NextCheck = st.NextCheck
 	// The write goes on even if ctx ends now: a poll in flight finishes its
 	// short transaction rather than leaving work half done.
-	saved, serr := p.db.SaveItems(context.WithoutCancel(ctx), st, items)
+	saved, serr := p.db.SaveItems(context.WithoutCancel(ctx), st, f.items)
 	if serr != nil {
 		return res, fmt.Errorf("poll %s: %w", feed.URL, serr)
 	}
@@ -112,54 +124,132 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	return res, nil
 }
 
-// fetchItems fetches and parses target and updates st from the answer. It
-// returns no items for a 304.
-func (p *Poller) fetchItems(ctx context.Context, feed feedmux.Feed, target string, st *feedmux.FeedState) ([]feedmux.Item, *Response, error) {
+// fetched is what one fetch brought.
+type fetched struct {
+	items   []feedmux.Item
+	bytes   int
+	floor   time.Duration // the shortest wait the source asked for
+	warning string
+}
+
+// fetch gets the feed from where it is polled now, follows an HTML page to
+// the feed it announces (once: the discovered URL is remembered), parses,
+// and updates st from the answer: status, validators, permanent moves,
+// title. It returns no items for a 304.
+func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedState) (fetched, error) {
+	target := feed.URL
+	if st.CurrentURL != "" {
+		target = st.CurrentURL
+	}
+	var f fetched
 	resp, err := p.fetcher.Fetch(ctx, target, Validators{ETag: st.ETag, LastModified: st.LastModified})
+	st.LastStatus = 0
+	if resp != nil {
+		st.LastStatus = resp.Status
+		if resp.MovedTo != "" {
+			st.CurrentURL = resp.MovedTo
+			if resp.MovedTo == feed.URL {
+				st.CurrentURL = ""
+			}
+		}
+		f.floor = resp.CacheFor
+	}
 	if err != nil {
-		return nil, resp, err
+		return f, err
 	}
-	// A 304 may refresh the validators; a 200 always replaces them.
-	if resp.Validators.ETag != "" || resp.Status != 304 {
-		st.ETag = resp.Validators.ETag
+	if resp.Status == http.StatusNotModified {
+		// A 304 may refresh the validators.
+		if resp.Validators.ETag != "" {
+			st.ETag = resp.Validators.ETag
+		}
+		if resp.Validators.LastModified != "" {
+			st.LastModified = resp.Validators.LastModified
+		}
+		return f, nil
 	}
-	if resp.Validators.LastModified != "" || resp.Status != 304 {
-		st.LastModified = resp.Validators.LastModified
-	}
-	if resp.Status == 304 {
-		return nil, resp, nil
-	}
-	doc, err := gofeed.NewParser().Parse(bytes.NewReader(resp.Body))
+	f.bytes = len(resp.Body)
+	body, err := gunzipStray(resp.Body, p.fetcher.maxBody)
 	if err != nil {
-		// Without the validators the next poll fetches the document again
-		// instead of a 304 hiding that it is still broken.
-		st.ETag, st.LastModified = "", ""
-		return nil, resp, fmt.Errorf("parse: %w", err)
+		return f, err
 	}
+	body = toUTF8(body, resp.ContentType)
 	base, err := url.Parse(resp.URL)
 	if err != nil {
-		return nil, resp, err
+		return f, err
 	}
+	doc, perr := parse(body)
+	if perr != nil && looksLikeHTML(body, resp.ContentType) {
+		if st.DiscoveredURL != "" && target == st.DiscoveredURL {
+			// The page's feed turned into a page itself: look again next time.
+			st.CurrentURL, st.DiscoveredURL = "", ""
+			return f, errors.New("not a feed: the discovered feed link now answers with an HTML page")
+		}
+		links := feedLinks(body, base)
+		if len(links) == 0 {
+			return f, errors.New("not a feed: HTML page without feed links")
+		}
+		st.DiscoveredURL, st.CurrentURL = links[0], links[0]
+		st.ETag, st.LastModified = "", ""
+		p.log.Info("feed discovered", "feed", feed.URL, "discovered", links[0])
+		return p.fetch(ctx, feed, st)
+	}
+	if perr != nil {
+		doc = salvage(body)
+		if doc == nil {
+			// Without validators the next poll fetches the document again
+			// instead of a 304 hiding that it is still broken.
+			st.ETag, st.LastModified = "", ""
+			return f, fmt.Errorf("parse: %w", perr)
+		}
+		f.warning = fmt.Sprintf("malformed document: kept the %d items before the error (%v)", len(doc.Items), perr)
+	}
+	st.ETag, st.LastModified = resp.Validators.ETag, resp.Validators.LastModified
 	st.Title = plainText(doc.Title)
 	st.SiteURL = absURL(base, doc.Link)
-	return normalize(feed, doc, base, p.Now()), resp, nil
+	f.floor = max(f.floor, docFloor(doc))
+	f.items = normalize(feed, doc, base, p.Now())
+	return f, nil
+}
+
+// parse parses a UTF-8 feed body with gofeed, keeping the format-specific
+// feed for what the universal one drops (RSS <ttl>).
+func parse(body []byte) (*gofeed.Feed, error) {
+	fp := gofeed.NewParser()
+	fp.KeepOriginalFeed = true
+	return fp.Parse(bytes.NewReader(body))
+}
+
+// salvage parses the part of a broken XML document up to its last complete
+// item or entry, closed as the format needs. It returns nil when that gives
+// no items.
+func salvage(body []byte) *gofeed.Feed {
+	for _, c := range []struct{ end, root, close string }{
+		{"</item>", "<rdf:RDF", "</rdf:RDF>"},
+		{"</item>", "", "</channel></rss>"},
+		{"</entry>", "", "</feed>"},
+	} {
+		i := bytes.LastIndex(body, []byte(c.end))
+		if i < 0 || (c.root != "" && !bytes.Contains(body[:min(len(body), 4096)], []byte(c.root))) {
+			continue
+		}
+		prefix := append(bytes.Clone(body[:i+len(c.end)]), c.close...)
+		if doc, err := parse(prefix); err == nil && len(doc.Items) > 0 {
+			return doc
+		}
+	}
+	return nil
+}
+
+func (p *Poller) minInterval() time.Duration {
+	if p.MinInterval > 0 {
+		return p.MinInterval
+	}
+	return DefaultMinInterval
 }
 
 func (p *Poller) maxInterval() time.Duration {
 	if p.MaxInterval > 0 {
 		return p.MaxInterval
 	}
-	return 24 * time.Hour
-}
-
-// backoff is the wait after the n-th consecutive failure: the interval
-// doubled per failure, capped, with up to 10% jitter so that feeds failing
-// together do not retry together.
-func backoff(interval time.Duration, n int, limit time.Duration) time.Duration {
-	d := interval
-	for i := 1; i < n && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	return d - time.Duration(rand.Int64N(int64(d)/10+1))
+	return DefaultMaxInterval
 }

@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,19 +24,26 @@ func (p *Poller) SetFeeds(feeds []feedmux.Feed) {
 	p.feeds <- feeds
 }
 
-// Run polls the feeds given by SetFeeds until ctx ends, each at its
-// interval and at most Concurrency at a time. It returns after every poll it
-// started has finished, with nil when ctx was canceled.
+// Run polls the feeds given by SetFeeds until ctx ends, each when its next
+// check is due, at most Concurrency at a time and PerHost to one host. It
+// returns after every poll it started has finished, with nil when ctx was
+// canceled.
 func (p *Poller) Run(ctx context.Context) error {
 	concurrency := p.Concurrency
 	if concurrency <= 0 {
 		concurrency = 8
+	}
+	perHost := p.PerHost
+	if perHost <= 0 {
+		perHost = 2
 	}
 	var (
 		wg       sync.WaitGroup
 		done     = make(chan job, concurrency)
 		queue    schedule
 		inFlight = map[string]bool{}
+		hosts    = map[string]int{}   // polls in flight per host
+		waiting  = map[string][]job{} // due, held back by their host's limit
 		current  = map[string]feedmux.Feed{}
 		timer    = time.NewTimer(time.Hour)
 	)
@@ -47,6 +56,12 @@ func (p *Poller) Run(ctx context.Context) error {
 			if _, ok := current[j.feed.URL]; !ok {
 				continue // removed since it was queued
 			}
+			host := hostOf(j.feed.URL)
+			if hosts[host] >= perHost {
+				waiting[host] = append(waiting[host], j)
+				continue
+			}
+			hosts[host]++
 			inFlight[j.feed.URL] = true
 			wg.Add(1)
 			go func() {
@@ -57,7 +72,7 @@ func (p *Poller) Run(ctx context.Context) error {
 				if next.IsZero() { // storage failed: try again later
 					next = p.Now().Add(j.feed.Interval)
 				}
-				done <- job{feed: j.feed, due: next}
+				done <- job{feed: j.feed, due: next, gone: res.Gone}
 			}()
 		}
 		var wake <-chan time.Time
@@ -70,7 +85,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			return nil
 		case j := <-done:
 			delete(inFlight, j.feed.URL)
-			if f, ok := current[j.feed.URL]; ok {
+			host := hostOf(j.feed.URL)
+			hosts[host]--
+			if w := waiting[host]; len(w) > 0 {
+				heap.Push(&queue, w[0]) // still due: it goes first
+				waiting[host] = w[1:]
+			}
+			if f, ok := current[j.feed.URL]; ok && !j.gone {
 				heap.Push(&queue, job{feed: f, due: j.due})
 			}
 		case feeds := <-p.feeds:
@@ -82,6 +103,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			}
 			var err error
 			current, queue, err = p.plan(ctx, feeds, inFlight)
+			clear(waiting)
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
 					return nil
@@ -100,16 +122,16 @@ func (p *Poller) plan(ctx context.Context, feeds []feedmux.Feed, inFlight map[st
 	if err != nil {
 		return nil, nil, err
 	}
-	next := make(map[string]time.Time, len(states))
+	byURL := make(map[string]feedmux.FeedState, len(states))
 	for _, st := range states {
-		next[st.URL] = st.NextCheck
+		byURL[st.URL] = st
 	}
 	current := make(map[string]feedmux.Feed, len(feeds))
 	queue := make(schedule, 0, len(feeds))
 	for _, f := range feeds {
 		current[f.URL] = f
-		if !inFlight[f.URL] {
-			queue = append(queue, job{feed: f, due: next[f.URL]})
+		if st := byURL[f.URL]; !inFlight[f.URL] && !st.Gone {
+			queue = append(queue, job{feed: f, due: st.NextCheck})
 		}
 	}
 	heap.Init(&queue)
@@ -120,11 +142,20 @@ func (p *Poller) logPoll(feed feedmux.Feed, res Result, err error, took time.Dur
 	switch {
 	case errors.Is(err, context.Canceled):
 	case err != nil:
+		var se *StatusError
+		if errors.As(err, &se) && se.Code == 410 {
+			p.log.Warn("feed gone", "feed", feed.URL, "status", res.Status,
+				"detail", "the source answered 410 Gone; it is not polled until its configuration changes")
+			return
+		}
 		p.log.Warn("poll failed", "feed", feed.URL, "status", res.Status, "duration", took,
-			"next_check", res.NextCheck, "error", err)
+			"next_check", res.NextCheck, "error", errors.Unwrap(err))
+	case res.Warning != "":
+		p.log.Warn("poll incomplete", "feed", feed.URL, "status", res.Status, "duration", took,
+			"bytes", res.Bytes, "new", res.Inserted, "updated", res.Updated, "warning", res.Warning)
 	default:
 		p.log.Debug("polled", "feed", feed.URL, "status", res.Status, "duration", took,
-			"new", res.Inserted, "updated", res.Updated, "next_check", res.NextCheck)
+			"bytes", res.Bytes, "new", res.Inserted, "updated", res.Updated, "next_check", res.NextCheck)
 	}
 }
 
@@ -132,6 +163,16 @@ func (p *Poller) logPoll(feed feedmux.Feed, res Result, err error, took time.Dur
 type job struct {
 	feed feedmux.Feed
 	due  time.Time
+	gone bool // set when a poll found the feed gone
+}
+
+// hostOf is the host part of a feed URL, the key of the per-host limit.
+func hostOf(feedURL string) string {
+	u, err := url.Parse(feedURL)
+	if err != nil {
+		return feedURL
+	}
+	return strings.ToLower(u.Hostname())
 }
 
 // schedule is a min-heap of jobs by due time.

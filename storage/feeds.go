@@ -18,10 +18,14 @@ func (db *DB) SyncFeeds(ctx context.Context, feeds []feedmux.Feed) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE feeds SET active = 0`); err != nil {
 			return err
 		}
+		// A changed configuration gives a gone feed another chance.
 		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO feeds (url, config_title, tags, active) VALUES (?, ?, ?, 1)
+			INSERT INTO feeds (url, config_title, tags, config, active) VALUES (?, ?, ?, ?, 1)
 			ON CONFLICT (url) DO UPDATE SET
-				config_title = excluded.config_title, tags = excluded.tags, active = 1`)
+				config_title = excluded.config_title, tags = excluded.tags, active = 1,
+				gone = CASE WHEN feeds.config = excluded.config THEN feeds.gone ELSE 0 END,
+				next_check = CASE WHEN feeds.gone AND feeds.config <> excluded.config THEN 0 ELSE feeds.next_check END,
+				config = excluded.config`)
 		if err != nil {
 			return err
 		}
@@ -31,7 +35,11 @@ func (db *DB) SyncFeeds(ctx context.Context, feeds []feedmux.Feed) error {
 			if err != nil {
 				return err
 			}
-			if _, err := stmt.ExecContext(ctx, f.URL, f.Title, string(tags)); err != nil {
+			fingerprint, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, f.URL, f.Title, string(tags), string(fingerprint)); err != nil {
 				return fmt.Errorf("sync feed %s: %w", f.URL, err)
 			}
 		}
@@ -39,19 +47,30 @@ func (db *DB) SyncFeeds(ctx context.Context, feeds []feedmux.Feed) error {
 	})
 }
 
-const feedStateColumns = `url, current_url, title, site_url, etag, last_modified,
-	last_poll, next_check, last_status, last_error, errors, last_new_item,
-	(SELECT count(*) FROM items WHERE feed_id = feeds.id)`
+const feedStateColumns = `url, current_url, discovered_url, title, site_url, etag, last_modified,
+	last_poll, next_check, last_status, last_error, errors, gone, last_new_item,
+	(SELECT count(*) FROM items WHERE feed_id = feeds.id), config_title, tags`
 
 func scanFeedState(row interface{ Scan(...any) error }) (feedmux.FeedState, error) {
 	var (
 		st                          feedmux.FeedState
 		lastPoll, next, lastNewItem int64
+		tags                        string
 	)
-	err := row.Scan(&st.URL, &st.CurrentURL, &st.Title, &st.SiteURL, &st.ETag, &st.LastModified,
-		&lastPoll, &next, &st.LastStatus, &st.LastError, &st.Errors, &lastNewItem, &st.Items)
+	err := row.Scan(&st.URL, &st.CurrentURL, &st.DiscoveredURL, &st.Title, &st.SiteURL, &st.ETag, &st.LastModified,
+		&lastPoll, &next, &st.LastStatus, &st.LastError, &st.Errors, &st.Gone, &lastNewItem, &st.Items,
+		&st.ConfigTitle, &tags)
+	if err != nil {
+		return st, err
+	}
 	st.LastPoll, st.NextCheck, st.LastNewItem = fromUnix(lastPoll), fromUnix(next), fromUnix(lastNewItem)
-	return st, err
+	if err := json.Unmarshal([]byte(tags), &st.Tags); err != nil {
+		return st, fmt.Errorf("tags of %s: %w", st.URL, err)
+	}
+	if len(st.Tags) == 0 {
+		st.Tags = nil
+	}
+	return st, nil
 }
 
 // FeedState returns what is known of the feed configured with url. It
@@ -94,19 +113,20 @@ func (db *DB) FeedStates(ctx context.Context) ([]feedmux.FeedState, error) {
 func saveFeedState(ctx context.Context, tx *sql.Tx, st *feedmux.FeedState) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `
-		INSERT INTO feeds (url, current_url, title, site_url, etag, last_modified,
-			last_poll, next_check, last_status, last_error, errors, last_new_item)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		INSERT INTO feeds (url, current_url, discovered_url, title, site_url, etag, last_modified,
+			last_poll, next_check, last_status, last_error, errors, gone, last_new_item)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (url) DO UPDATE SET
-			current_url = excluded.current_url, title = excluded.title,
+			current_url = excluded.current_url, discovered_url = excluded.discovered_url,
+			gone = excluded.gone, title = excluded.title,
 			site_url = excluded.site_url, etag = excluded.etag,
 			last_modified = excluded.last_modified, last_poll = excluded.last_poll,
 			next_check = excluded.next_check, last_status = excluded.last_status,
 			last_error = excluded.last_error, errors = excluded.errors,
 			last_new_item = max(feeds.last_new_item, excluded.last_new_item)
 		RETURNING id`,
-		st.URL, st.CurrentURL, st.Title, st.SiteURL, st.ETag, st.LastModified,
-		unix(st.LastPoll), unix(st.NextCheck), st.LastStatus, st.LastError, st.Errors,
+		st.URL, st.CurrentURL, st.DiscoveredURL, st.Title, st.SiteURL, st.ETag, st.LastModified,
+		unix(st.LastPoll), unix(st.NextCheck), st.LastStatus, st.LastError, st.Errors, st.Gone,
 		unix(st.LastNewItem),
 	).Scan(&id)
 	return id, err

@@ -177,6 +177,7 @@ func TestDB_SaveItems(t *testing.T) {
 		want := st
 		want.Items = 3
 		want.LastNewItem = t0
+		want.ConfigTitle, want.Tags = "A", []string{"world"}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("FeedState (-want +got):\n%s", diff)
 		}
@@ -273,5 +274,40 @@ func TestDB_ConcurrentReadWrite(t *testing.T) {
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestDB_SyncFeeds_Gone(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	f := feedmux.Feed{URL: "https://a.example/rss", Tags: []string{"x"}, Interval: time.Hour}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{f}); err != nil {
+		t.Fatal(err)
+	}
+	gone := feedmux.FeedState{URL: f.URL, Gone: true, LastStatus: 410, Errors: 1, NextCheck: t0.Add(time.Hour)}
+	if _, err := db.SaveItems(ctx, gone, nil); err != nil {
+		t.Fatal(err)
+	}
+	state := func() feedmux.FeedState {
+		t.Helper()
+		st, err := db.FeedState(ctx, f.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{f}); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); !st.Gone {
+		t.Errorf("an unchanged configuration revived a gone feed: %+v", st)
+	}
+	f.Tags = []string{"x", "y"}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{f}); err != nil {
+		t.Fatal(err)
+	}
+	if st := state(); st.Gone || !st.NextCheck.IsZero() {
+		t.Errorf("a changed configuration left the feed gone or not due: %+v", st)
 	}
 }
