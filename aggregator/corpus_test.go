@@ -73,12 +73,14 @@ func TestPoller_Corpus(t *testing.T) {
 					t.Errorf("failed poll not recorded: %+v", st)
 				}
 				if e.Parses && e.Items > 0 {
-					t.Logf("oracle found %d items, feedmux failed: %v", e.Items, err)
+					t.Errorf("the oracle found %d items, feedmux failed: %v", e.Items, err)
 				}
 				return
 			}
 			if res.Inserted > 0 {
 				withItems++
+			} else if e.Parses && e.Items > 0 {
+				t.Errorf("the oracle found %d items, feedmux stored none", e.Items)
 			}
 			if e.Parses && res.Inserted >= e.Items {
 				matched++

@@ -7,11 +7,13 @@ package aggregator
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/feedmux/feedmux"
@@ -196,12 +198,15 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 	if perr != nil {
 		doc = salvage(body)
 		if doc == nil {
+			doc = repairJSON(body)
+		}
+		if doc == nil {
 			// Without validators the next poll fetches the document again
 			// instead of a 304 hiding that it is still broken.
 			st.ETag, st.LastModified = "", ""
 			return f, fmt.Errorf("parse: %w", perr)
 		}
-		f.warning = fmt.Sprintf("malformed document: kept the %d items before the error (%v)", len(doc.Items), perr)
+		f.warning = fmt.Sprintf("malformed document: kept the %d items that could be read (%v)", len(doc.Items), perr)
 	}
 	st.ETag, st.LastModified = resp.Validators.ETag, resp.Validators.LastModified
 	st.Title = plainText(doc.Title)
@@ -236,6 +241,41 @@ func salvage(body []byte) *gofeed.Feed {
 		if doc, err := parse(prefix); err == nil && len(doc.Items) > 0 {
 			return doc
 		}
+	}
+	return nil
+}
+
+// repairJSON fixes the JSON Feed mistakes gofeed's strict decoding rejects
+// (tags or authors given as one value instead of a list, numeric ids) and
+// parses the result. It returns nil when that does not help.
+func repairJSON(body []byte) *gofeed.Feed {
+	var doc map[string]any
+	if json.Unmarshal(body, &doc) != nil {
+		return nil
+	}
+	items, _ := doc["items"].([]any)
+	for _, x := range items {
+		it, ok := x.(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, k := range []string{"tags", "authors", "attachments"} {
+			if v, ok := it[k]; ok {
+				if _, isList := v.([]any); !isList {
+					it[k] = []any{v}
+				}
+			}
+		}
+		if n, ok := it["id"].(float64); ok {
+			it["id"] = strconv.FormatFloat(n, 'f', -1, 64)
+		}
+	}
+	fixed, err := json.Marshal(doc)
+	if err != nil {
+		return nil
+	}
+	if feed, err := parse(fixed); err == nil {
+		return feed
 	}
 	return nil
 }
