@@ -95,7 +95,7 @@ type redirectTrace struct {
 type traceKey struct{}
 
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
+	if len(via) > maxRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
 	}
 	if tr, ok := req.Context().Value(traceKey{}).(*redirectTrace); ok && !tr.temporary {

@@ -39,7 +39,9 @@ func newPoller(t testing.TB) (*aggregator.Poller, *storage.DB) {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.Now = func() time.Time { return t0 }
-	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: 5 * time.Second, UserAgent: "feedmux-test"}), slog.New(slog.DiscardHandler))
+	f := aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: 5 * time.Second, UserAgent: "feedmux-test"})
+	f.Now = func() time.Time { return t0 }
+	p := aggregator.NewPoller(db, f, slog.New(slog.DiscardHandler))
 	p.Now = func() time.Time { return t0 }
 	return p, db
 }

@@ -60,6 +60,8 @@ func (s *Server) Handler() http.Handler {
 	for _, f := range []string{formatRSS, formatAtom, formatJSON} {
 		mux.HandleFunc("GET /all."+f, s.handleAll)
 	}
+	mux.HandleFunc("GET /feeds", s.handleFeeds)
+	mux.HandleFunc("GET /feeds.json", s.handleFeedsJSON)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))

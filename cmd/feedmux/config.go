@@ -35,11 +35,17 @@ type StorageConfig struct {
 
 // PollConfig is the [poll] table.
 type PollConfig struct {
-	Interval    Duration `toml:"interval"`
-	Concurrency int      `toml:"concurrency"`
-	Timeout     Duration `toml:"timeout"`
-	UserAgent   string   `toml:"user_agent"`
-	MaxBody     int64    `toml:"max_body"`
+	Interval       Duration `toml:"interval"`
+	MinInterval    Duration `toml:"min_interval"`
+	MaxInterval    Duration `toml:"max_interval"`
+	Concurrency    int      `toml:"concurrency"`
+	PerHost        int      `toml:"per_host"`
+	Timeout        Duration `toml:"timeout"`
+	ConnectTimeout Duration `toml:"connect_timeout"`
+	TLSTimeout     Duration `toml:"tls_timeout"`
+	HeaderTimeout  Duration `toml:"header_timeout"`
+	MaxBody        int64    `toml:"max_body"`
+	UserAgent      string   `toml:"user_agent"`
 }
 
 // FeedConfig is one [[feed]] entry.
@@ -74,10 +80,16 @@ func DefaultConfig() Config {
 		Server:  ServerConfig{Listen: ":8080"},
 		Storage: StorageConfig{Path: "data/feedmux.db"},
 		Poll: PollConfig{
-			Interval:    Duration(15 * time.Minute),
-			Concurrency: 8,
-			Timeout:     Duration(30 * time.Second),
-			MaxBody:     10 << 20,
+			Interval:       Duration(15 * time.Minute),
+			MinInterval:    Duration(time.Minute),
+			MaxInterval:    Duration(24 * time.Hour),
+			Concurrency:    8,
+			PerHost:        2,
+			Timeout:        Duration(30 * time.Second),
+			ConnectTimeout: Duration(10 * time.Second),
+			TLSTimeout:     Duration(10 * time.Second),
+			HeaderTimeout:  Duration(30 * time.Second),
+			MaxBody:        10 << 20,
 		},
 	}
 }
@@ -154,11 +166,25 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 	if time.Duration(c.Poll.Interval) < feedmux.MinInterval {
 		add("poll.interval", "poll.interval %s is shorter than %s", time.Duration(c.Poll.Interval), feedmux.MinInterval)
 	}
+	if time.Duration(c.Poll.MinInterval) < feedmux.MinInterval {
+		add("poll.min_interval", "poll.min_interval %s is shorter than %s", time.Duration(c.Poll.MinInterval), feedmux.MinInterval)
+	}
+	if c.Poll.MaxInterval < c.Poll.MinInterval {
+		add("poll.max_interval", "poll.max_interval %s is shorter than poll.min_interval %s", time.Duration(c.Poll.MaxInterval), time.Duration(c.Poll.MinInterval))
+	}
 	if c.Poll.Concurrency < 1 {
 		add("poll.concurrency", "poll.concurrency must be at least 1")
 	}
-	if time.Duration(c.Poll.Timeout) <= 0 {
-		add("poll.timeout", "poll.timeout must be positive")
+	if c.Poll.PerHost < 1 {
+		add("poll.per_host", "poll.per_host must be at least 1")
+	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"timeout", c.Poll.Timeout}, {"connect_timeout", c.Poll.ConnectTimeout}, {"tls_timeout", c.Poll.TLSTimeout}, {"header_timeout", c.Poll.HeaderTimeout}} {
+		if d.v <= 0 {
+			add("poll."+d.key, "poll.%s must be positive", d.key)
+		}
 	}
 	if c.Poll.MaxBody < 1024 {
 		add("poll.max_body", "poll.max_body must be at least 1024 bytes")

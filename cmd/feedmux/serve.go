@@ -121,12 +121,18 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	fetcher := aggregator.NewFetcher(aggregator.FetcherConfig{
-		Timeout:   time.Duration(cfg.Poll.Timeout),
-		MaxBody:   cfg.Poll.MaxBody,
-		UserAgent: m.userAgent(),
+		Timeout:        time.Duration(cfg.Poll.Timeout),
+		ConnectTimeout: time.Duration(cfg.Poll.ConnectTimeout),
+		TLSTimeout:     time.Duration(cfg.Poll.TLSTimeout),
+		HeaderTimeout:  time.Duration(cfg.Poll.HeaderTimeout),
+		MaxBody:        cfg.Poll.MaxBody,
+		UserAgent:      m.userAgent(),
 	})
 	m.Poller = aggregator.NewPoller(db, fetcher, m.log)
 	m.Poller.Concurrency = cfg.Poll.Concurrency
+	m.Poller.PerHost = cfg.Poll.PerHost
+	m.Poller.MinInterval = time.Duration(cfg.Poll.MinInterval)
+	m.Poller.MaxInterval = time.Duration(cfg.Poll.MaxInterval)
 	m.Poller.SetFeeds(cfg.FeedList())
 
 	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,0 +1,141 @@
+package server
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/feedmux/feedmux"
+)
+
+//go:embed feeds.html
+var feedsHTML string
+
+var feedsTemplate = template.Must(template.New("feeds").Funcs(template.FuncMap{
+	"ago":   ago,
+	"until": until,
+	"stamp": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}).Parse(feedsHTML))
+
+type feedsPage struct {
+	Base  string
+	Feeds []feedmux.FeedState
+	Now   time.Time
+	OK    int
+	Bad   int
+	Gone  int
+}
+
+// handleFeeds serves the status of every configured source as HTML.
+func (s *Server) handleFeeds(w http.ResponseWriter, r *http.Request) {
+	states, err := s.db.FeedStates(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	page := feedsPage{Base: s.baseURL(r), Feeds: states, Now: s.Now()}
+	for i := range states {
+		switch states[i].Health() {
+		case "ok":
+			page.OK++
+		case "failing":
+			page.Bad++
+		default:
+			page.Gone++
+		}
+	}
+	var buf bytes.Buffer
+	if err := feedsTemplate.Execute(&buf, page); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeBody(w, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// feedStatus is one source in /feeds.json.
+type feedStatus struct {
+	URL           string     `json:"url"`
+	CurrentURL    string     `json:"current_url"`
+	DiscoveredURL string     `json:"discovered_url,omitempty"`
+	Title         string     `json:"title"`
+	Tags          []string   `json:"tags"`
+	Health        string     `json:"health"`
+	LastPoll      *time.Time `json:"last_poll"`
+	LastStatus    int        `json:"last_status"`
+	LastError     string     `json:"last_error"`
+	Errors        int        `json:"consecutive_errors"`
+	NextCheck     *time.Time `json:"next_check"`
+	Items         int        `json:"items"`
+	LastNewItem   *time.Time `json:"last_new_item"`
+}
+
+// handleFeedsJSON serves the status of every configured source as JSON.
+func (s *Server) handleFeedsJSON(w http.ResponseWriter, r *http.Request) {
+	states, err := s.db.FeedStates(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := make([]feedStatus, 0, len(states))
+	for i := range states {
+		st := &states[i]
+		cur := st.CurrentURL
+		if cur == "" {
+			cur = st.URL
+		}
+		out = append(out, feedStatus{
+			URL: st.URL, CurrentURL: cur, DiscoveredURL: st.DiscoveredURL, Title: st.Name(),
+			Tags: nonNil(st.Tags), Health: st.Health(), LastPoll: timePtr(st.LastPoll),
+			LastStatus: st.LastStatus, LastError: st.LastError, Errors: st.Errors,
+			NextCheck: timePtr(st.NextCheck), Items: st.Items, LastNewItem: timePtr(st.LastNewItem),
+		})
+	}
+	body, err := json.MarshalIndent(map[string]any{"feeds": out}, "", "  ")
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeBody(w, "application/json; charset=utf-8", append(body, '\n'))
+}
+
+func writeBody(w http.ResponseWriter, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// until says how long after now t is, roughly.
+func until(now, t time.Time) string {
+	if t.IsZero() || !t.After(now) {
+		return "due now"
+	}
+	d := t.Sub(now)
+	switch {
+	case d < time.Minute:
+		return "in " + strconv.Itoa(int(d/time.Second)) + " s"
+	case d < time.Hour:
+		return "in " + strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		return "in " + strconv.Itoa(int(d/time.Hour)) + " h"
+	}
+	return "in " + strconv.Itoa(int(d/(24*time.Hour))) + " days"
+}
