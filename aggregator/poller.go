@@ -96,7 +96,9 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	if err != nil {
 		st.Errors++
 		st.LastError = err.Error()
-		wait = backoff(interval, st.Errors, p.maxInterval())
+		// Counted from the failure, not the start: a source that takes the
+		// whole timeout to fail must not be asked again at once.
+		wait = backoff(interval, st.Errors, p.maxInterval()) + p.Now().Sub(start)
 		var se *StatusError
 		if errors.As(err, &se) {
 			wait = max(wait, se.RetryAfter)

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -458,20 +459,8 @@ func TestRestart_IDsStable(t *testing.T) {
 
 // TestServe_SIGTERM runs the real binary and stops it the way Docker does.
 func TestServe_SIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped in -short mode")
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("the go command is needed to build the binary: ", err)
-	}
+	bin := buildBinary(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "feedmux")
-	build := exec.Command(goTool, "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	feeds := newFeedServer(t)
 	addr := freeAddr(t)
@@ -525,4 +514,46 @@ func freeAddr(t testing.TB) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// buildBinary builds the feedmux binary once per test run, static as the
+// Dockerfile builds it, and returns its path.
+func buildBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			buildErr = fmt.Errorf("the go command is needed to build the binary: %w", err)
+			return
+		}
+		dir, err := os.MkdirTemp("", "feedmux-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "feedmux")
+		build := exec.Command(goTool, "build", "-trimpath", "-o", binPath, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
