@@ -19,10 +19,9 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 }).Parse(indexHTML))
 
 type indexPage struct {
-	Base  string
-	Tags  []feedmux.TagCount
-	Items int
-	Now   time.Time
+	Base string
+	Tags []feedmux.TagCount
+	Now  time.Time
 }
 
 // handleIndex serves the HTML list of tags with their feeds.
@@ -38,9 +37,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Write(buf.Bytes())
+	writeBody(w, "text/html; charset=utf-8", buf.Bytes())
 }
 
 // ago says how long before now t was, roughly.

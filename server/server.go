@@ -156,9 +156,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tag, format s
 		s.internalError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", contentTypes[format])
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	w.Write(body)
+	writeBody(w, contentTypes[format], body)
 }
 
 // splitFormat splits "middle-east.atom" into its name and format.
