@@ -20,15 +20,6 @@ var (
 	maxFuture    = 24 * time.Hour
 )
 
-// contentPolicy removes everything active from source HTML: scripts, styles,
-// event handlers, javascript: URLs, forms, frames.
-var contentPolicy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.RequireNoFollowOnLinks(false)
-	p.RequireNoReferrerOnLinks(true)
-	return p
-}()
-
 // normalize turns a parsed document into the items feedmux stores: a key for
 // each, absolute links, plausible times, plain-text titles, sanitized HTML
 // and the tags that apply. Items repeating an earlier item's key are
@@ -45,8 +36,6 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 			GUID:      strings.TrimSpace(src.GUID),
 			URL:       absURL(base, src.Link),
 			Title:     plainText(src.Title),
-			Summary:   sanitize(src.Description),
-			Content:   sanitize(src.Content),
 			Published: plausible(src.PublishedParsed, now),
 			Updated:   plausible(src.UpdatedParsed, now),
 			FirstSeen: now.Add(-time.Duration(i) * time.Second),
@@ -54,6 +43,14 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		if it.URL == "" && isHTTPURL(it.GUID) {
 			it.URL = it.GUID
 		}
+		// Relative URLs in the HTML are relative to the item's page, else
+		// to the feed (gofeed has already applied an Atom xml:base).
+		htmlBase := base
+		if it.URL != "" {
+			htmlBase, _ = url.Parse(it.URL)
+		}
+		it.Summary = feedmux.SafeHTML(src.Description, htmlBase)
+		it.Content = feedmux.SafeHTML(src.Content, htmlBase)
 		if it.Published.IsZero() {
 			it.Published, it.Updated = it.Updated, time.Time{}
 		}
@@ -148,15 +145,6 @@ func plausible(t *time.Time, now time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC().Truncate(time.Second)
-}
-
-// sanitize keeps the safe part of source HTML.
-func sanitize(s string) string {
-	s = strings.TrimSpace(feedmux.XMLText(s))
-	if s == "" {
-		return ""
-	}
-	return strings.TrimSpace(contentPolicy.Sanitize(s))
 }
 
 // plainText turns a title that may hold markup or entities into plain text

@@ -1,0 +1,107 @@
+package feedmux
+
+import (
+	"golang.org/x/net/html"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestSafeHTML(t *testing.T) {
+	base, _ := url.Parse("https://news.example/2024/03/story.html")
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain text", "just text", "just text"},
+		{"script removed", `<p>a<script>alert(1)</script>b</p>`, `<p>ab</p>`},
+		{"style removed", `<style>p{}</style><p style="position:fixed">x</p>`, `<p>x</p>`},
+		{"event handler removed", `<img src="/a.png" onerror="alert(1)">`, `<img src="https://news.example/a.png"/>`},
+		{"javascript link dropped", `<a href="javascript:alert(1)">x</a>`, `x`},
+		{"relative link resolved", `<a href="../other.html">x</a>`, `<a href="https://news.example/2024/other.html" rel="noopener noreferrer">x</a>`},
+		{"rel replaced", `<a href="https://b.example/" rel="nofollow">x</a>`, `<a href="https://b.example/" rel="noopener noreferrer">x</a>`},
+		{"protocol-relative image", `<img src="//cdn.example/i.jpg" alt="i">`, `<img src="https://cdn.example/i.jpg" alt="i"/>`},
+		{"data png image kept", `<img src="data:image/png;base64,iVBORw0KGgo=">`, `<img src="data:image/png;base64,iVBORw0KGgo="/>`},
+		{"data svg image dropped", `<img src="data:image/svg+xml;base64,PHN2Zz4=">`, ``},
+		{"data link dropped", `<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>`, `x`},
+		{"youtube frame kept", `<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" width="560" height="315" onload="x()"></iframe>`,
+			`<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" width="560" height="315"></iframe>`},
+		{"other frame dropped", `<iframe src="https://evil.example/embed/x"></iframe>`, ``},
+		{"form dropped", `<form action="/x"><input name="a"></form>after`, `after`},
+		{"control characters removed", "a\x00b\x0bc", "abc"},
+		{"entities kept", `<p>a &amp; b &lt; c</p>`, `<p>a &amp; b &lt; c</p>`},
+		{"cdata end kept as text", `<p>a ]]> b</p>`, `<p>a ]]&gt; b</p>`},
+		{"unclosed tags closed", `<p><b>bold<p>next`, `<p><b>bold</b></p><p><b>next</b></p>`},
+		{"stray end tag dropped", `a</div>b`, `ab`},
+		{"mailto kept", `<a href="mailto:ed@news.example">ed</a>`, `<a href="mailto:ed@news.example" rel="noopener noreferrer">ed</a>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SafeHTML(tc.in, base); got != tc.want {
+				t.Errorf("SafeHTML(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSafeHTML_NoBase(t *testing.T) {
+	got := SafeHTML(`<a href="/x">x</a><img src="y.png">`, nil)
+	if strings.Contains(got, "href") || strings.Contains(got, "src") {
+		t.Errorf("relative URLs without a base kept: %q", got)
+	}
+}
+
+func FuzzSafeHTML(f *testing.F) {
+	for _, s := range []string{`<a href="x" onclick="y">z</a>`, `<script>x</script>`, `<iframe src="https://www.youtube.com/embed/x">`, "<p>\x00</p>"} {
+		f.Add(s)
+	}
+	base, _ := url.Parse("https://news.example/a/b")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := SafeHTML(s, base)
+		if err := checkSafe(out); err != "" {
+			t.Fatalf("SafeHTML(%q) = %q: %s", s, out, err)
+		}
+		if again := SafeHTML(out, base); again != out {
+			t.Fatalf("SafeHTML is not idempotent on %q:\n%q\n%q", s, out, again)
+		}
+	})
+}
+
+// checkSafe parses HTML as a browser would and says what in it is unsafe.
+func checkSafe(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			switch tok.Data {
+			case "script", "style", "object", "embed", "form", "base", "meta", "link":
+				return "element " + tok.Data
+			}
+			for _, a := range tok.Attr {
+				v := strings.ToLower(strings.TrimSpace(a.Val))
+				switch {
+				case strings.HasPrefix(a.Key, "on"):
+					return "attribute " + a.Key
+				case a.Key == "style":
+					return "style attribute"
+				case urlAttrs[a.Key] && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") &&
+					!strings.HasPrefix(v, "mailto:") && !(tok.Data == "img" && dataImage.MatchString(a.Val)):
+					return a.Key + " URL " + a.Val
+				}
+			}
+		}
+	}
+}
+
+func TestFramesAsLinks(t *testing.T) {
+	in := SafeHTML(`<p>Watch:</p><iframe src="https://player.vimeo.com/video/123" width="640"></iframe><p>end</p>`, nil)
+	want := `<p>Watch:</p><a href="https://player.vimeo.com/video/123" rel="noopener noreferrer">Video: player.vimeo.com/video/123</a><p>end</p>`
+	if got := FramesAsLinks(in); got != want {
+		t.Errorf("FramesAsLinks(%q) =\n%q, want\n%q", in, got, want)
+	}
+	if got := FramesAsLinks("<p>no frames</p>"); got != "<p>no frames</p>" {
+		t.Errorf("FramesAsLinks changed HTML without frames: %q", got)
+	}
+}
