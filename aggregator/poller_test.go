@@ -100,7 +100,7 @@ func TestPoller_Poll(t *testing.T) {
 	if res.Status != 200 || res.Inserted != 1 || res.Updated != 0 {
 		t.Errorf("poll with one new item = %+v, want 200 with 1 inserted", res)
 	}
-	items, err := db.Items(t.Context(), storage.ItemFilter{Tag: "world"})
+	items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{"world"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,11 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +39,61 @@ type channel struct {
 	SelfURL     string    // absolute, as requested, query included
 	HTMLURL     string    // absolute URL of the HTML page about the feed
 	Updated     time.Time // the newest item's time, or when there is none, now
+	FirstURL    string    // the first page (RFC 5005)
+	NextURL     string    // the next page of older items; empty on the last
+	Now         time.Time // no output time is later
+	Version     string    // feedmux's version, for the generator element
+}
+
+// links are the feed's RFC 5005 paging links.
+func (ch *channel) links() []feeds.AtomLink {
+	var links []feeds.AtomLink
+	if ch.NextURL != "" || ch.FirstURL != ch.SelfURL {
+		links = append(links, feeds.AtomLink{Href: ch.FirstURL, Rel: "first"})
+	}
+	if ch.NextURL != "" {
+		links = append(links, feeds.AtomLink{Href: ch.NextURL, Rel: "next"})
+	}
+	return links
+}
+
+// clamp keeps t from passing the render time: the validator calls a date
+// more than a few minutes ahead implausible, and sources run fast clocks.
+func (ch *channel) clamp(t time.Time) time.Time {
+	if !ch.Now.IsZero() && t.After(ch.Now) {
+		return ch.Now
+	}
+	return t
+}
+
+// entryTimes are the updated times of items in an Atom feed, no two alike:
+// the validator warns on a tie, and merged sources tie often. Ties move
+// forward a second at a time, in the order of the items' ids, so the
+// result depends on the items only, not on their order or arrival.
+func (ch *channel) entryTimes(items []feedmux.Item) []time.Time {
+	times := make([]time.Time, len(items))
+	order := make([]int, len(items))
+	for i := range items {
+		times[i] = ch.clamp(updated(&items[i]))
+		order[i] = i
+	}
+	ids := make([]string, len(items))
+	for i := range items {
+		ids[i] = items[i].ID()
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := times[a].Compare(times[b]); c != 0 {
+			return c
+		}
+		return strings.Compare(ids[a], ids[b])
+	})
+	for k := 1; k < len(order); k++ {
+		prev, cur := times[order[k-1]], times[order[k]]
+		if !cur.After(prev) {
+			times[order[k]] = prev.Add(time.Second)
+		}
+	}
+	return times
 }
 
 // render writes items as a feed in format. Items must be newest first.
@@ -59,8 +117,14 @@ func render(format string, ch channel, items []feedmux.Item) ([]byte, error) {
 type atomFeed struct {
 	feeds.AtomFeed
 	Links     []feeds.AtomLink `xml:"link"`
-	Generator string           `xml:"generator"`
+	Generator atomGenerator    `xml:"generator"`
 	Entries   []*atomEntry     `xml:"entry"`
+}
+
+type atomGenerator struct {
+	URI     string `xml:"uri,attr"`
+	Version string `xml:"version,attr,omitempty"`
+	Name    string `xml:",chardata"`
 }
 
 type atomEntry struct {
@@ -80,6 +144,8 @@ type atomSource struct {
 	Links   []feeds.AtomLink `xml:"link"`
 }
 
+const projectURL = "https://github.com/feedmux/feedmux"
+
 func renderAtom(ch channel, items []feedmux.Item) ([]byte, error) {
 	f := &atomFeed{
 		AtomFeed: feeds.AtomFeed{
@@ -89,22 +155,23 @@ func renderAtom(ch channel, items []feedmux.Item) ([]byte, error) {
 			Updated:  atomTime(ch.Updated),
 			Subtitle: ch.Description,
 		},
-		Links: []feeds.AtomLink{
+		Links: append([]feeds.AtomLink{
 			{Href: ch.SelfURL, Rel: "self", Type: "application/atom+xml"},
 			{Href: ch.HTMLURL, Rel: "alternate", Type: "text/html"},
-		},
-		Generator: generator,
+		}, ch.links()...),
+		Generator: atomGenerator{URI: projectURL, Version: ch.Version, Name: generator},
 		Entries:   make([]*atomEntry, 0, len(items)),
 	}
+	times := ch.entryTimes(items)
 	for i := range items {
 		it := &items[i]
 		e := &atomEntry{AtomEntry: feeds.AtomEntry{
 			Title:   displayTitle(it),
 			Id:      it.ID(),
-			Updated: atomTime(updated(it)),
+			Updated: atomTime(times[i]),
 		}}
 		if !it.Published.IsZero() {
-			e.Published = atomTime(it.Published)
+			e.Published = atomTime(ch.clamp(it.Published))
 		}
 		if it.URL != "" {
 			e.Links = append(e.Links, feeds.AtomLink{Href: it.URL, Rel: "alternate", Type: "text/html"})
@@ -112,10 +179,11 @@ func renderAtom(ch channel, items []feedmux.Item) ([]byte, error) {
 		for _, enc := range it.Enclosures {
 			e.Links = append(e.Links, feeds.AtomLink{Href: enc.URL, Rel: "enclosure", Type: enc.Type, Length: length(enc)})
 		}
-		if it.Summary != "" && it.Content != "" {
-			e.Summary = &feeds.AtomSummary{Type: "html", Content: it.Summary}
+		summary, content := safeBody(it)
+		if summary != "" && content != "" {
+			e.Summary = &feeds.AtomSummary{Type: "html", Content: summary}
 		}
-		e.Content = &feeds.AtomContent{Type: "html", Content: body(it)}
+		e.Content = &feeds.AtomContent{Type: "html", Content: cmp.Or(content, summary)}
 		name, email := it.Author, it.Email
 		if name == "" {
 			name = it.Source.Title
@@ -127,7 +195,7 @@ func renderAtom(ch channel, items []feedmux.Item) ([]byte, error) {
 		e.Source = &atomSource{
 			ID:      feedmux.FeedID(it.Source.URL),
 			Title:   it.Source.Title,
-			Updated: atomTime(updated(it)),
+			Updated: atomTime(times[i]),
 			Links:   []feeds.AtomLink{{Href: it.Source.URL, Rel: "self"}},
 		}
 		if it.Source.SiteURL != "" {
@@ -144,6 +212,7 @@ type rssDoc struct {
 	ContentNS string      `xml:"xmlns:content,attr"`
 	AtomNS    string      `xml:"xmlns:atom,attr"`
 	DCNS      string      `xml:"xmlns:dc,attr"`
+	MediaNS   string      `xml:"xmlns:media,attr,omitempty"`
 	Channel   *rssChannel `xml:"channel"`
 }
 
@@ -156,14 +225,22 @@ type rssChannel struct {
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 type rssItem struct {
 	feeds.RssItem
 	Creator    string     `xml:"dc:creator,omitempty"`
 	Categories []string   `xml:"category"`
+	Media      []rssMedia `xml:"media:content"`
 	Source     *rssSource `xml:"source"`
+}
+
+// rssMedia carries the enclosures after the first: RSS allows one.
+type rssMedia struct {
+	URL      string `xml:"url,attr"`
+	Type     string `xml:"type,attr,omitempty"`
+	FileSize int64  `xml:"fileSize,attr,omitempty"`
 }
 
 type rssSource struct {
@@ -179,21 +256,33 @@ func renderRSS(ch channel, items []feedmux.Item) ([]byte, error) {
 			Description:   ch.Description,
 			LastBuildDate: rssTime(ch.Updated),
 			Generator:     generator,
+			Docs:          "https://www.rssboard.org/rss-specification",
 		},
 		AtomLinks: []rssAtomLink{{Href: ch.SelfURL, Rel: "self", Type: "application/rss+xml"}},
 		Items:     make([]*rssItem, 0, len(items)),
 	}
+	for _, l := range ch.links() {
+		c.AtomLinks = append(c.AtomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: "application/rss+xml"})
+	}
+	doc := &rssDoc{
+		Version:   "2.0",
+		ContentNS: "http://purl.org/rss/1.0/modules/content/",
+		AtomNS:    "http://www.w3.org/2005/Atom",
+		DCNS:      "http://purl.org/dc/elements/1.1/",
+		Channel:   c,
+	}
 	for i := range items {
 		it := &items[i]
+		summary, content := safeBody(it)
 		ri := &rssItem{RssItem: feeds.RssItem{
 			Title:       displayTitle(it),
 			Link:        it.URL,
-			Description: description(it),
+			Description: cmp.Or(summary, content),
 			Guid:        &feeds.RssGuid{Id: it.ID(), IsPermaLink: "false"},
-			PubDate:     rssTime(it.Time()),
+			PubDate:     rssTime(ch.clamp(it.Time())),
 		}}
-		if it.Content != "" {
-			ri.Content = &feeds.RssContent{Content: it.Content}
+		if summary != "" && content != "" {
+			ri.Content = &feeds.RssContent{Content: content}
 		}
 		if it.Email != "" {
 			ri.Author = it.Email
@@ -203,27 +292,25 @@ func renderRSS(ch channel, items []feedmux.Item) ([]byte, error) {
 		} else {
 			ri.Creator = it.Author
 		}
-		if len(it.Enclosures) > 0 {
-			// RSS allows one enclosure per item.
-			enc := it.Enclosures[0]
-			ri.Enclosure = &feeds.RssEnclosure{Url: enc.URL, Type: mimeType(enc), Length: strconv.FormatInt(enc.Length, 10)}
+		for k, enc := range it.Enclosures {
+			if k == 0 {
+				ri.Enclosure = &feeds.RssEnclosure{Url: enc.URL, Type: mimeType(enc), Length: strconv.FormatInt(enc.Length, 10)}
+				continue
+			}
+			ri.Media = append(ri.Media, rssMedia{URL: enc.URL, Type: enc.Type, FileSize: enc.Length})
+			doc.MediaNS = "http://search.yahoo.com/mrss/"
 		}
 		ri.Categories = it.Tags
 		ri.Source = &rssSource{URL: it.Source.URL, Title: it.Source.Title}
 		c.Items = append(c.Items, ri)
 	}
-	return marshalXML(&rssDoc{
-		Version:   "2.0",
-		ContentNS: "http://purl.org/rss/1.0/modules/content/",
-		AtomNS:    "http://www.w3.org/2005/Atom",
-		DCNS:      "http://purl.org/dc/elements/1.1/",
-		Channel:   c,
-	})
+	return marshalXML(doc)
 }
 
 type jsonFeed struct {
 	feeds.JSONFeed
-	Items []*jsonItem `json:"items"`
+	NextURL string      `json:"next_url,omitempty"`
+	Items   []*jsonItem `json:"items"`
 }
 
 type jsonItem struct {
@@ -253,20 +340,22 @@ func renderJSON(ch channel, items []feedmux.Item) ([]byte, error) {
 			FeedUrl:     ch.SelfURL,
 			Description: ch.Description,
 		},
-		Items: make([]*jsonItem, 0, len(items)),
+		NextURL: ch.NextURL,
+		Items:   make([]*jsonItem, 0, len(items)),
 	}
 	for i := range items {
 		it := &items[i]
+		summary, content := safeBody(it)
 		ji := &jsonItem{
 			JSONItem: feeds.JSONItem{
 				Id:          it.ID(),
 				Url:         it.URL,
 				Title:       displayTitle(it),
-				ContentHTML: body(it),
+				ContentHTML: cmp.Or(content, summary),
 				Tags:        it.Tags,
 			},
 			Feedmux: &jsonExtension{
-				About:  "https://github.com/feedmux/feedmux",
+				About:  projectURL,
 				Source: jsonSource{Title: it.Source.Title, FeedURL: it.Source.URL, HomeURL: it.Source.SiteURL},
 			},
 		}
@@ -274,10 +363,10 @@ func renderJSON(ch channel, items []feedmux.Item) ([]byte, error) {
 			// JSON Feed requires content_html or content_text.
 			ji.ContentText = ji.Title
 		}
-		if it.Summary != "" && it.Content != "" {
-			ji.Summary = plainSummary(it.Summary)
+		if summary != "" && content != "" {
+			ji.Summary = plainSummary(summary)
 		}
-		published, upd := it.Time(), updated(it)
+		published, upd := ch.clamp(it.Time()), ch.clamp(updated(it))
 		ji.PublishedDate = &published
 		if !upd.Equal(published) {
 			ji.ModifiedDate = &upd
@@ -322,20 +411,18 @@ func updated(it *feedmux.Item) time.Time {
 	return it.Time()
 }
 
-// body is the item's fullest HTML.
-func body(it *feedmux.Item) string {
-	if it.Content != "" {
-		return it.Content
+// safeBody is the item's summary and content as safe HTML, relative URLs
+// resolved against its link, else its source, and video frames turned
+// into links. Stored HTML was sanitized when it was polled; doing it again
+// here applies today's policy to items stored under an older one.
+func safeBody(it *feedmux.Item) (summary, content string) {
+	base, err := url.Parse(cmp.Or(it.URL, it.Source.SiteURL, it.Source.URL))
+	if err != nil {
+		base = nil
 	}
-	return it.Summary
-}
-
-// description is the RSS description: the summary, else the content.
-func description(it *feedmux.Item) string {
-	if it.Summary != "" {
-		return it.Summary
-	}
-	return it.Content
+	summary = feedmux.FramesAsLinks(feedmux.SafeHTML(it.Summary, base))
+	content = feedmux.FramesAsLinks(feedmux.SafeHTML(it.Content, base))
+	return summary, content
 }
 
 // displayTitle is the item's title, or for an untitled item (a Mastodon
@@ -344,7 +431,7 @@ func displayTitle(it *feedmux.Item) string {
 	if it.Title != "" {
 		return it.Title
 	}
-	if s := plainSummary(body(it)); s != "" {
+	if s := plainSummary(cmp.Or(it.Content, it.Summary)); s != "" {
 		return truncate(s, 80)
 	}
 	if it.URL != "" {

@@ -68,7 +68,7 @@ func TestRender_Atom(t *testing.T) {
 	if len(doc.Entries) != 5 {
 		t.Fatalf("%d entries, want 5", len(doc.Entries))
 	}
-	if got := doc.Entries[0].Content; got != "<p>a ]]> b &amp; <b>bold</b></p>" {
+	if got := doc.Entries[0].Content; got != "<p>a ]]&gt; b &amp; <b>bold</b></p>" {
 		t.Errorf("content round trip = %q", got)
 	}
 	if got := doc.Entries[1].Updated; got != "2024-03-26T11:00:00Z" {
@@ -116,7 +116,7 @@ func TestRender_RSS(t *testing.T) {
 	if len(it[3].Encl) != 1 {
 		t.Errorf("%d enclosures, want 1 (RSS allows one)", len(it[3].Encl))
 	}
-	if it[0].Content != "<p>a ]]> b &amp; <b>bold</b></p>" {
+	if it[0].Content != "<p>a ]]&gt; b &amp; <b>bold</b></p>" {
 		t.Errorf("content:encoded round trip = %q", it[0].Content)
 	}
 	if i, j := strings.Index(string(body), "<description>short"), strings.Index(string(body), "<content:encoded>"); i < 0 || j < i {

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedmux/feedmux"
@@ -22,25 +24,61 @@ import (
 const (
 	defaultLimit = 50
 	maxLimit     = 500
+	maxTags      = 20 // in one combined feed: /tags/a+b+c.atom
+	// defaultCacheBytes bounds the memory the rendered documents take.
+	defaultCacheBytes = 64 << 20
 )
 
-// Server is feedmux's HTTP server.
-type Server struct {
-	db  *storage.DB
-	log *slog.Logger
-	srv *http.Server
-	ln  net.Listener
+// Store is what the server reads. *storage.DB is one; tests wrap it to
+// count queries.
+type Store interface {
+	ItemPage(ctx context.Context, filter storage.ItemFilter) (storage.ItemPage, error)
+	Tags(ctx context.Context) ([]feedmux.TagCount, error)
+	FeedStates(ctx context.Context) ([]feedmux.FeedState, error)
+}
 
+// Config is what the output depends on besides the stored items.
+type Config struct {
 	// BaseURL is the public URL of the service, used for self links; when
 	// empty it is taken from each request.
 	BaseURL string
+	// MaxAge is the max-age of output feeds in Cache-Control.
+	MaxAge time.Duration
+	// PrivateTags are served only with ?token= equal to Token.
+	PrivateTags []string
+	Token       string
+	// Tags holds the configured title and description of tags.
+	Tags map[string]TagInfo
+	// Version is written in the generator element of output feeds.
+	Version string
+}
+
+// TagInfo is the configured title and description of a tag's feed.
+type TagInfo struct {
+	Title       string
+	Description string
+}
+
+// DefaultMaxAge is the Cache-Control max-age of output feeds.
+const DefaultMaxAge = time.Minute
+
+// Server is feedmux's HTTP server.
+type Server struct {
+	db    Store
+	log   *slog.Logger
+	srv   *http.Server
+	ln    net.Listener
+	cfg   atomic.Pointer[Config]
+	cache *cache
+
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 }
 
 // New returns a Server that reads from db.
-func New(db *storage.DB, log *slog.Logger) *Server {
-	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now}
+func New(db Store, log *slog.Logger) *Server {
+	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now, cache: newCache(defaultCacheBytes)}
+	s.cfg.Store(&Config{MaxAge: DefaultMaxAge})
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -52,11 +90,29 @@ func New(db *storage.DB, log *slog.Logger) *Server {
 	return s
 }
 
+// Configure replaces the server's configuration; requests in flight finish
+// with the old one. Every cached document is dropped.
+func (s *Server) Configure(cfg Config) {
+	if cfg.MaxAge < 0 {
+		cfg.MaxAge = 0
+	}
+	cfg.PrivateTags = slices.Clone(cfg.PrivateTags)
+	s.cfg.Store(&cfg)
+	s.cache.purge()
+}
+
+// Invalidate drops the cached documents that show items of tags. The
+// poller calls it after a poll added, changed or removed items.
+func (s *Server) Invalidate(tags []string) {
+	s.cache.invalidate(tags)
+}
+
 // Handler returns the HTTP handler of every route.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /tags/{file}", s.handleTag)
+	mux.HandleFunc("GET /tags.opml", s.handleOPML)
 	for _, f := range []string{formatRSS, formatAtom, formatJSON} {
 		mux.HandleFunc("GET /all."+f, s.handleAll)
 	}
@@ -97,68 +153,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.srv.Shutdown(ctx)
 }
 
-// handleTag serves /tags/{tag}.{format}.
-func (s *Server) handleTag(w http.ResponseWriter, r *http.Request) {
-	tag, format, ok := splitFormat(r.PathValue("file"))
-	if !ok || !feedmux.ValidTag(tag) {
-		http.NotFound(w, r)
-		return
-	}
-	s.serveFeed(w, r, tag, format)
-}
-
-// handleAll serves /all.{format}.
-func (s *Server) handleAll(w http.ResponseWriter, r *http.Request) {
-	_, format, _ := splitFormat(strings.TrimPrefix(r.URL.Path, "/"))
-	s.serveFeed(w, r, "", format)
-}
-
-func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tag, format string) {
-	limit, err := parseLimit(r.URL.Query().Get("limit"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	items, err := s.db.Items(r.Context(), storage.ItemFilter{Tag: tag, Limit: limit})
-	if errors.Is(err, feedmux.ErrUnknownTag) {
-		http.Error(w, "unknown tag", http.StatusNotFound)
-		return
-	}
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	base := s.baseURL(r)
-	ch := channel{
-		Title:       "feedmux: all",
-		Description: "The newest items of every source",
-		ID:          feedmux.TagFeedID("all"),
-		SelfURL:     base + r.URL.RequestURI(),
-		HTMLURL:     base + "/",
-		Updated:     s.Now().UTC().Truncate(time.Second),
-	}
-	if tag != "" {
-		ch.Title = "feedmux: " + tag
-		ch.Description = "The newest items tagged " + tag + ", from every source"
-		ch.ID = feedmux.TagFeedID("tags/" + tag)
-		ch.HTMLURL = base + "/#tag-" + tag
-	}
-	if len(items) > 0 {
-		ch.Updated = updated(&items[0])
-		for i := range items {
-			if u := updated(&items[i]); u.After(ch.Updated) {
-				ch.Updated = u
-			}
-		}
-	}
-	body, err := render(format, ch, items)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	writeBody(w, contentTypes[format], body)
-}
-
 // splitFormat splits "middle-east.atom" into its name and format.
 func splitFormat(file string) (name, format string, ok bool) {
 	i := strings.LastIndexByte(file, '.')
@@ -184,8 +178,8 @@ func parseLimit(s string) (int, error) {
 // baseURL is the configured public URL, else the scheme and host the
 // request came to.
 func (s *Server) baseURL(r *http.Request) string {
-	if s.BaseURL != "" {
-		return strings.TrimSuffix(s.BaseURL, "/")
+	if u := s.cfg.Load().BaseURL; u != "" {
+		return strings.TrimSuffix(u, "/")
 	}
 	scheme := "http"
 	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {

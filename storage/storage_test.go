@@ -82,14 +82,14 @@ func TestDB_SaveItems(t *testing.T) {
 	})
 
 	t.Run("newest first across tags", func(t *testing.T) {
-		got, err := db.Items(ctx, storage.ItemFilter{Tag: "world"})
+		got, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"world"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff([]string{"3", "2", "1"}, keys(got)); diff != "" {
 			t.Errorf("world items (-want +got):\n%s", diff)
 		}
-		got, err = db.Items(ctx, storage.ItemFilter{Tag: "iran"})
+		got, err = db.Items(ctx, storage.ItemFilter{Tags: []string{"iran"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestDB_SaveItems(t *testing.T) {
 		if diff := cmp.Diff(storage.SaveResult{Updated: 1, Tags: []string{"iran", "lebanon", "world"}}, res); diff != "" {
 			t.Errorf("update (-want +got):\n%s", diff)
 		}
-		got, err := db.Items(ctx, storage.ItemFilter{Tag: "lebanon"})
+		got, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"lebanon"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,14 +124,14 @@ func TestDB_SaveItems(t *testing.T) {
 			t.Errorf("lebanon items = %+v, want the corrected item first seen at %v", got, t0)
 		}
 		// iran lost its only item and no feed is configured with it.
-		got, err = db.Items(ctx, storage.ItemFilter{Tag: "iran"})
+		got, err = db.Items(ctx, storage.ItemFilter{Tags: []string{"iran"}})
 		if !errors.Is(err, feedmux.ErrUnknownTag) {
 			t.Errorf("Items(iran) = %v, %v; want ErrUnknownTag after the item lost the tag", keys(got), err)
 		}
 	})
 
 	t.Run("unknown tag", func(t *testing.T) {
-		_, err := db.Items(ctx, storage.ItemFilter{Tag: "nope"})
+		_, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"nope"}})
 		if !errors.Is(err, feedmux.ErrUnknownTag) {
 			t.Errorf("Items(nope) error = %v, want ErrUnknownTag", err)
 		}
@@ -139,7 +139,7 @@ func TestDB_SaveItems(t *testing.T) {
 		if err := db.SyncFeeds(ctx, []feedmux.Feed{feed, {URL: "https://b.example/", Tags: []string{"empty-yet"}}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Items(ctx, storage.ItemFilter{Tag: "empty-yet"}); err != nil {
+		if _, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"empty-yet"}}); err != nil {
 			t.Errorf("Items(configured tag without items) error = %v, want nil", err)
 		}
 	})
@@ -210,7 +210,7 @@ func TestDB_SyncFeeds(t *testing.T) {
 		t.Errorf("FeedStates after removing a = %+v, want only b", states)
 	}
 	// The removed feed's items stay.
-	got, err := db.Items(ctx, storage.ItemFilter{Tag: "x"})
+	got, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"x"}})
 	if err != nil || len(got) != 1 {
 		t.Errorf("Items(x) = %v, %v; want the removed feed's item kept", keys(got), err)
 	}
@@ -310,4 +310,79 @@ func TestDB_SyncFeeds_Gone(t *testing.T) {
 	if st := state(); st.Gone || !st.NextCheck.IsZero() {
 		t.Errorf("a changed configuration left the feed gone or not due: %+v", st)
 	}
+}
+
+func TestDB_ItemPage(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	feed := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{feed}); err != nil {
+		t.Fatal(err)
+	}
+	var items []feedmux.Item
+	for i := range 7 {
+		tags := []string{"a"}
+		switch i % 3 {
+		case 1:
+			tags = []string{"a", "b"}
+		case 2:
+			tags = []string{"b", "private"}
+		}
+		// Items 5 and 6 share a time: the row id breaks the tie.
+		at := t0.Add(-time.Duration(min(i, 5)) * time.Hour)
+		items = append(items, item(string(rune('0'+i)), "T", at, tags...))
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, items); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(t *testing.T, f storage.ItemFilter) []string {
+		var got []string
+		for range 10 {
+			page, err := db.ItemPage(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Items) > f.Limit {
+				t.Fatalf("page of %d items, limit %d", len(page.Items), f.Limit)
+			}
+			got = append(got, keys(page.Items)...)
+			if page.Next.IsZero() {
+				return got
+			}
+			f.Before = page.Next
+		}
+		t.Fatal("paging does not end")
+		return nil
+	}
+	for _, tc := range []struct {
+		name   string
+		filter storage.ItemFilter
+		want   []string
+	}{
+		{"one tag", storage.ItemFilter{Tags: []string{"a"}, Limit: 2}, []string{"0", "1", "3", "4", "6"}},
+		{"two tags, each item once", storage.ItemFilter{Tags: []string{"a", "b"}, Limit: 3}, []string{"0", "1", "2", "3", "4", "6", "5"}},
+		{"every item", storage.ItemFilter{Limit: 4}, []string{"0", "1", "2", "3", "4", "6", "5"}},
+		{"every item but the private ones", storage.ItemFilter{Exclude: []string{"private"}, Limit: 2}, []string{"0", "1", "3", "4", "6"}},
+		{"tag without the private ones", storage.ItemFilter{Tags: []string{"b"}, Exclude: []string{"private"}, Limit: 1}, []string{"1", "4"}},
+		{"one page holds all", storage.ItemFilter{Tags: []string{"b"}, Limit: 50}, []string{"1", "2", "4", "5"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, walk(t, tc.filter)); diff != "" {
+				t.Errorf("items (-want +got):\n%s", diff)
+			}
+		})
+	}
+	t.Run("cursor round trip", func(t *testing.T) {
+		c := storage.Cursor{Time: 1711454400, ID: 42}
+		got, err := storage.ParseCursor(c.String())
+		if err != nil || got != c {
+			t.Errorf("ParseCursor(%q) = %v, %v", c.String(), got, err)
+		}
+		for _, bad := range []string{"", "x", "1-", "-1", "1-0", "1-2-3", "a-b"} {
+			if _, err := storage.ParseCursor(bad); err == nil {
+				t.Errorf("ParseCursor(%q) succeeded", bad)
+			}
+		}
+	})
 }

@@ -10,22 +10,35 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/server"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // Config is the content of feeds.toml.
 type Config struct {
-	Server  ServerConfig  `toml:"server"`
-	Storage StorageConfig `toml:"storage"`
-	Poll    PollConfig    `toml:"poll"`
-	Feeds   []FeedConfig  `toml:"feed"`
+	Server  ServerConfig         `toml:"server"`
+	Storage StorageConfig        `toml:"storage"`
+	Poll    PollConfig           `toml:"poll"`
+	Tags    map[string]TagConfig `toml:"tags"`
+	Feeds   []FeedConfig         `toml:"feed"`
 }
 
 // ServerConfig is the [server] table.
 type ServerConfig struct {
 	Listen  string `toml:"listen"`
 	BaseURL string `toml:"base_url"`
+	// CacheMaxAge is the Cache-Control max-age of output feeds.
+	CacheMaxAge Duration `toml:"cache_max_age"`
+	// PrivateTags are served only with ?token= equal to Token.
+	PrivateTags []string `toml:"private_tags"`
+	Token       string   `toml:"token"`
+}
+
+// TagConfig is a [tags.NAME] table: how a tag's feed presents itself.
+type TagConfig struct {
+	Title       string `toml:"title"`
+	Description string `toml:"description"`
 }
 
 // StorageConfig is the [storage] table.
@@ -77,7 +90,7 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 // leaves out.
 func DefaultConfig() Config {
 	return Config{
-		Server:  ServerConfig{Listen: ":8080"},
+		Server:  ServerConfig{Listen: ":8080", CacheMaxAge: Duration(server.DefaultMaxAge)},
 		Storage: StorageConfig{Path: "data/feedmux.db"},
 		Poll: PollConfig{
 			Interval:       Duration(15 * time.Minute),
@@ -194,6 +207,22 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 			add("server.base_url", "server.base_url: %v", err)
 		}
 	}
+	if c.Server.CacheMaxAge < 0 {
+		add("server.cache_max_age", "server.cache_max_age must not be negative")
+	}
+	for _, t := range c.Server.PrivateTags {
+		if !feedmux.ValidTag(t) {
+			add("server.private_tags", "invalid tag %q", t)
+		}
+	}
+	if len(c.Server.PrivateTags) > 0 && len(c.Server.Token) < 16 {
+		add("server.token", "server.private_tags needs server.token, at least 16 characters long (try: openssl rand -hex 16)")
+	}
+	for t := range c.Tags {
+		if !feedmux.ValidTag(t) {
+			add("tags."+t, "invalid tag %q in [tags.%s]", t, t)
+		}
+	}
 	if c.Storage.Path == "" {
 		add("storage.path", "storage.path is empty")
 	}
@@ -292,4 +321,22 @@ func keyPath(n *unstable.Node) string {
 		parts = append(parts, string(it.Node().Data))
 	}
 	return strings.Join(parts, ".")
+}
+
+// ServerConfig returns what the HTTP server's output depends on.
+func (c *Config) ServerConfig() server.Config {
+	sc := server.Config{
+		BaseURL:     c.Server.BaseURL,
+		MaxAge:      time.Duration(c.Server.CacheMaxAge),
+		PrivateTags: c.Server.PrivateTags,
+		Token:       c.Server.Token,
+		Version:     Version(),
+	}
+	if len(c.Tags) > 0 {
+		sc.Tags = make(map[string]server.TagInfo, len(c.Tags))
+		for t, tc := range c.Tags {
+			sc.Tags[t] = server.TagInfo(tc)
+		}
+	}
+	return sc
 }

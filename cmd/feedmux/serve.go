@@ -115,7 +115,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.DB = db
 
 	m.Server = server.New(db, m.log)
-	m.Server.BaseURL = cfg.Server.BaseURL
+	m.Server.Configure(cfg.ServerConfig())
 	if err := m.Server.Listen(cfg.Server.Listen); err != nil {
 		return err
 	}
@@ -133,6 +133,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Poller.PerHost = cfg.Poll.PerHost
 	m.Poller.MinInterval = time.Duration(cfg.Poll.MinInterval)
 	m.Poller.MaxInterval = time.Duration(cfg.Poll.MaxInterval)
+	m.Poller.OnChange = m.Server.Invalidate
 	m.Poller.SetFeeds(cfg.FeedList())
 
 	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

@@ -1,0 +1,261 @@
+package server
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage"
+)
+
+// feedRequest is a parsed request for an output feed.
+type feedRequest struct {
+	tags   []string // sorted, without repeats; nil: every item (/all)
+	format string
+	limit  int
+	before storage.Cursor
+	token  bool // the request carries the right token
+}
+
+// handleTag serves /tags/{tag}.{format} and /tags/{a}+{b}.{format}.
+func (s *Server) handleTag(w http.ResponseWriter, r *http.Request) {
+	name, format, ok := splitFormat(r.PathValue("file"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	tags := strings.Split(name, "+")
+	for _, t := range tags {
+		if !feedmux.ValidTag(t) {
+			http.Error(w, fmt.Sprintf("%q is not a tag: tags are lower-case words joined by hyphens", t), http.StatusNotFound)
+			return
+		}
+	}
+	slices.Sort(tags)
+	tags = slices.Compact(tags)
+	if len(tags) > maxTags {
+		http.Error(w, fmt.Sprintf("at most %d tags in one feed", maxTags), http.StatusBadRequest)
+		return
+	}
+	s.serveFeed(w, r, tags, format)
+}
+
+// handleAll serves /all.{format}.
+func (s *Server) handleAll(w http.ResponseWriter, r *http.Request) {
+	_, format, _ := splitFormat(strings.TrimPrefix(r.URL.Path, "/"))
+	s.serveFeed(w, r, nil, format)
+}
+
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tags []string, format string) {
+	cfg := s.cfg.Load()
+	q := r.URL.Query()
+	req := feedRequest{tags: tags, format: format, token: cfg.tokenOK(q.Get("token"))}
+	var err error
+	if req.limit, err = parseLimit(q.Get("limit")); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if b := q.Get("before"); b != "" {
+		if req.before, err = storage.ParseCursor(b); err != nil {
+			http.Error(w, "before must be a cursor from a next link", http.StatusBadRequest)
+			return
+		}
+	}
+	private := false
+	for _, t := range tags {
+		if slices.Contains(cfg.PrivateTags, t) {
+			private = true
+		}
+	}
+	if private && !req.token {
+		// Answered like a tag that does not exist, so that the name of a
+		// private tag cannot be confirmed by guessing.
+		http.Error(w, "unknown tag", http.StatusNotFound)
+		return
+	}
+	base := s.baseURL(r)
+	key := format + " " + base + r.URL.RequestURI()
+	doc, _, err := s.cache.get(key, func() (*rendered, error) {
+		return s.renderFeed(r, cfg, req, key, base)
+	})
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	h := w.Header()
+	if doc.status != http.StatusOK {
+		h.Set("Cache-Control", "no-cache")
+		http.Error(w, string(doc.body), doc.status)
+		return
+	}
+	cc := "public"
+	if private || (tags == nil && len(cfg.PrivateTags) > 0 && req.token) {
+		cc = "private"
+	}
+	h.Set("Cache-Control", cc+", max-age="+strconv.Itoa(int(cfg.MaxAge/time.Second)))
+	h.Set("Content-Type", doc.ctype)
+	h.Set("Vary", "Accept-Encoding")
+	body, etag := doc.body, doc.etag
+	if acceptsGzip(r) {
+		body, etag = doc.gz, strings.TrimSuffix(doc.etag, `"`)+`-gz"`
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("ETag", etag)
+	if noneMatch := r.Header.Get("If-None-Match"); noneMatch != "" && matchesETag(noneMatch, doc.etag) {
+		// Either encoding's tag names the same content.
+		h.Del("Content-Type")
+		h.Del("Content-Encoding")
+		h.Set("Last-Modified", doc.modified.Format(http.TimeFormat))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	// ServeContent answers If-Modified-Since, HEAD and ranges.
+	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+}
+
+// renderFeed reads a page of items and renders it.
+func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, base string) (*rendered, error) {
+	filter := storage.ItemFilter{Tags: req.tags, Limit: req.limit, Before: req.before}
+	if req.tags == nil && !req.token {
+		filter.Exclude = cfg.PrivateTags
+	}
+	page, err := s.db.ItemPage(r.Context(), filter)
+	if errors.Is(err, feedmux.ErrUnknownTag) {
+		doc := &rendered{key: key, tags: req.tags, body: []byte("unknown tag"), status: http.StatusNotFound}
+		return doc, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC().Truncate(time.Second)
+	ch := channel{
+		Title:       "feedmux: all",
+		Description: "The newest items of every source",
+		ID:          feedmux.TagFeedID("all"),
+		SelfURL:     base + r.URL.RequestURI(),
+		HTMLURL:     base + "/",
+		Updated:     now,
+		Now:         now,
+		Version:     cfg.Version,
+	}
+	if req.tags != nil {
+		name := strings.Join(req.tags, "+")
+		ch.ID = feedmux.TagFeedID("tags/" + name)
+		ch.Title = "feedmux: " + strings.Join(req.tags, " + ")
+		ch.Description = "The newest items tagged " + strings.Join(req.tags, " or ") + ", from every source"
+		if info, ok := cfg.Tags[name]; ok && len(req.tags) == 1 {
+			if info.Title != "" {
+				ch.Title = info.Title
+			}
+			if info.Description != "" {
+				ch.Description = info.Description
+			}
+		}
+		ch.HTMLURL = base + "/#tag-" + req.tags[0]
+	}
+	q := r.URL.Query()
+	q.Del("before")
+	path := base + r.URL.Path
+	ch.FirstURL = pageURL(path, q)
+	if !page.Next.IsZero() {
+		q.Set("before", page.Next.String())
+		ch.NextURL = pageURL(path, q)
+	}
+	items := page.Items
+	if !req.token && len(cfg.PrivateTags) > 0 {
+		items = hideTags(items, cfg.PrivateTags)
+	}
+	modified := time.Time{}
+	for i := range items {
+		it := &items[i]
+		modified = latest(modified, updated(it), it.FirstSeen)
+	}
+	if len(items) > 0 {
+		ch.Updated = ch.clamp(modified)
+	} else {
+		modified = now
+	}
+	body, err := render(req.format, ch, items)
+	if err != nil {
+		return nil, err
+	}
+	return newRendered(key, req.tags, contentTypes[req.format], body, ch.clamp(modified)), nil
+}
+
+// hideTags returns items without the tags in hidden, for readers without
+// the token: a public item may also carry a private tag.
+func hideTags(items []feedmux.Item, hidden []string) []feedmux.Item {
+	out := slices.Clone(items)
+	for i := range out {
+		out[i].Tags = slices.DeleteFunc(slices.Clone(out[i].Tags), func(t string) bool {
+			return slices.Contains(hidden, t)
+		})
+	}
+	return out
+}
+
+func latest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+// tokenOK reports whether token opens the private tags, in constant time.
+func (c *Config) tokenOK(token string) bool {
+	return c.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(c.Token)) == 1
+}
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
+			continue
+		}
+		params = strings.ReplaceAll(strings.ToLower(params), " ", "")
+		if q, ok := strings.CutPrefix(params, "q="); ok {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// matchesETag reports whether an If-None-Match header names etag, in
+// either encoding, by the weak comparison RFC 9110 prescribes for it.
+func matchesETag(header, etag string) bool {
+	if strings.TrimSpace(header) == "*" {
+		return true
+	}
+	opaque := strings.Trim(etag, `"`)
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		t = strings.Trim(t, `"`)
+		if t == opaque || t == opaque+"-gz" {
+			return true
+		}
+	}
+	return false
+}
+
+// pageURL is a link to path with the query q.
+func pageURL(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"bytes"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/feedmux/feedmux"
+)
+
+// opml is an OPML 2.0 document.
+type opml struct {
+	XMLName xml.Name      `xml:"opml"`
+	Version string        `xml:"version,attr"`
+	Head    opmlHead      `xml:"head"`
+	Body    []opmlOutline `xml:"body>outline"`
+}
+
+type opmlHead struct {
+	Title       string `xml:"title"`
+	DateCreated string `xml:"dateCreated,omitempty"`
+	DocsURL     string `xml:"docs"`
+}
+
+type opmlOutline struct {
+	Type    string `xml:"type,attr"`
+	Text    string `xml:"text,attr"`
+	Title   string `xml:"title,attr"`
+	XMLURL  string `xml:"xmlUrl,attr"`
+	HTMLURL string `xml:"htmlUrl,attr"`
+}
+
+// visibleTags returns the tags the request may see: the private ones only
+// with the token.
+func (s *Server) visibleTags(r *http.Request) ([]feedmux.TagCount, bool, error) {
+	cfg := s.cfg.Load()
+	tags, err := s.db.Tags(r.Context())
+	if err != nil {
+		return nil, false, err
+	}
+	token := cfg.tokenOK(r.URL.Query().Get("token"))
+	if !token {
+		tags = slices.DeleteFunc(tags, func(tc feedmux.TagCount) bool {
+			return slices.Contains(cfg.PrivateTags, tc.Tag)
+		})
+	}
+	return tags, token, nil
+}
+
+// tagFeedURL is the URL of a tag's feed in format, with the token when the
+// tag needs it.
+func (s *Server) tagFeedURL(base, tag, format string, token string) string {
+	u := base + "/tags/" + tag + "." + format
+	if token != "" && slices.Contains(s.cfg.Load().PrivateTags, tag) {
+		u += "?" + url.Values{"token": {token}}.Encode()
+	}
+	return u
+}
+
+// handleOPML serves every tag's Atom feed as an OPML 2.0 subscription list.
+func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
+	tags, tokenOK, err := s.visibleTags(r)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	token := ""
+	if tokenOK {
+		token = r.URL.Query().Get("token")
+	}
+	base := s.baseURL(r)
+	doc := opml{Version: "2.0", Head: opmlHead{Title: "feedmux topics", DocsURL: "https://opml.org/spec2.opml"}}
+	cfg := s.cfg.Load()
+	for _, tc := range tags {
+		title := "feedmux: " + tc.Tag
+		if info := cfg.Tags[tc.Tag]; info.Title != "" {
+			title = info.Title
+		}
+		doc.Body = append(doc.Body, opmlOutline{
+			Type: "rss", Text: title, Title: title,
+			XMLURL:  s.tagFeedURL(base, tc.Tag, formatAtom, token),
+			HTMLURL: base + "/#tag-" + tc.Tag,
+		})
+	}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	buf.WriteByte('\n')
+	w.Header().Set("Content-Disposition", `attachment; filename="feedmux-topics.opml"`)
+	writeBody(w, "text/x-opml; charset=utf-8", buf.Bytes())
+}

@@ -1,0 +1,48 @@
+package storage
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestItemPageQuery_Plan checks that a tag page is a range scan of the tag
+// index, not a scan of every item of the tag.
+func TestItemPageQuery_Plan(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	for _, tc := range []struct {
+		name           string
+		tags, excluded []string
+	}{
+		{"one tag", []string{"a"}, nil},
+		{"two tags", []string{"a", "b"}, nil},
+		{"tag with exclusions", []string{"a"}, []string{"p"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			query, args := itemPageQuery(tc.tags, tc.excluded, Cursor{Time: 100, ID: 5}, 50)
+			rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			text := strings.Join(plan, "\n")
+			want := "SEARCH t USING COVERING INDEX item_tags_by_time (tag=? AND (sort_time,item_id)<(?,?))"
+			if strings.Count(text, want) != len(tc.tags) || strings.Contains(text, "USE TEMP B-TREE FOR ORDER BY") && len(tc.tags) == 1 {
+				t.Errorf("plan does not range-scan the tag index once per tag:\n%s", text)
+			}
+		})
+	}
+}
