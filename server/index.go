@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -20,18 +21,46 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 
 type indexPage struct {
 	Base string
-	Tags []feedmux.TagCount
+	OPML string
+	All  indexTag
+	Tags []indexTag
 	Now  time.Time
+}
+
+// indexTag is one topic on the index page.
+type indexTag struct {
+	feedmux.TagCount
+	Title           string
+	Atom, RSS, JSON string
 }
 
 // handleIndex serves the HTML list of tags with their feeds.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
-	tags, err := s.db.Tags(r.Context())
+	tags, tokenOK, err := s.visibleTags(r)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	page := indexPage{Base: s.baseURL(r), Tags: tags, Now: s.Now()}
+	token, query := "", ""
+	if tokenOK {
+		token = r.URL.Query().Get("token")
+		query = "?" + url.Values{"token": {token}}.Encode()
+	}
+	base := s.baseURL(r)
+	cfg := s.cfg.Load()
+	page := indexPage{Base: base, OPML: base + "/tags.opml" + query, Now: s.Now()}
+	page.All = indexTag{Title: "feedmux: all", Atom: base + "/all.atom" + query, RSS: base + "/all.rss" + query, JSON: base + "/all.json" + query}
+	for _, tc := range tags {
+		it := indexTag{TagCount: tc, Title: "feedmux: " + tc.Tag,
+			Atom: s.tagFeedURL(base, tc.Tag, formatAtom, token),
+			RSS:  s.tagFeedURL(base, tc.Tag, formatRSS, token),
+			JSON: s.tagFeedURL(base, tc.Tag, formatJSON, token),
+		}
+		if info := cfg.Tags[tc.Tag]; info.Title != "" {
+			it.Title = info.Title
+		}
+		page.Tags = append(page.Tags, it)
+	}
 	var buf bytes.Buffer
 	if err := indexTemplate.Execute(&buf, page); err != nil {
 		s.internalError(w, r, err)

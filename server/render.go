@@ -98,6 +98,7 @@ func (ch *channel) entryTimes(items []feedmux.Item) []time.Time {
 
 // render writes items as a feed in format. Items must be newest first.
 func render(format string, ch channel, items []feedmux.Item) ([]byte, error) {
+	items = cleanText(items)
 	switch format {
 	case formatAtom:
 		return renderAtom(ch, items)
@@ -230,6 +231,7 @@ type rssAtomLink struct {
 
 type rssItem struct {
 	feeds.RssItem
+	Link       string     `xml:"link,omitempty"`
 	Creator    string     `xml:"dc:creator,omitempty"`
 	Categories []string   `xml:"category"`
 	Media      []rssMedia `xml:"media:content"`
@@ -276,11 +278,11 @@ func renderRSS(ch channel, items []feedmux.Item) ([]byte, error) {
 		summary, content := safeBody(it)
 		ri := &rssItem{RssItem: feeds.RssItem{
 			Title:       displayTitle(it),
-			Link:        it.URL,
 			Description: cmp.Or(summary, content),
 			Guid:        &feeds.RssGuid{Id: it.ID(), IsPermaLink: "false"},
 			PubDate:     rssTime(ch.clamp(it.Time())),
 		}}
+		ri.Link = it.URL
 		if summary != "" && content != "" {
 			ri.Content = &feeds.RssContent{Content: content}
 		}
@@ -468,3 +470,21 @@ func mimeType(e feedmux.Enclosure) string {
 
 func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func rssTime(t time.Time) string  { return t.UTC().Format(time.RFC1123Z) }
+
+// cleanText returns copies of items whose plain-text fields hold no
+// character XML forbids and no surrounding space. Ingest cleans them too;
+// this covers items stored before it did and encoding/xml, which would
+// write U+FFFD for them.
+func cleanText(items []feedmux.Item) []feedmux.Item {
+	out := make([]feedmux.Item, len(items))
+	for i, it := range items {
+		it.Title = cleanString(it.Title)
+		it.Author = cleanString(it.Author)
+		it.Email = cleanString(it.Email)
+		it.Source.Title = cleanString(it.Source.Title)
+		out[i] = it
+	}
+	return out
+}
+
+func cleanString(s string) string { return strings.TrimSpace(feedmux.XMLText(s)) }

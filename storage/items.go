@@ -248,15 +248,17 @@ func (db *DB) ItemPage(ctx context.Context, filter ItemFilter) (ItemPage, error)
 		page.Items = rows[:limit]
 		page.Next = cursors[limit-1]
 	}
-	if len(rows) == 0 {
-		for _, tag := range filter.Tags {
-			known, err := db.tagKnown(ctx, tag)
-			if err != nil {
-				return ItemPage{}, fmt.Errorf("items %q: %w", filter.Tags, err)
-			}
-			if !known {
-				return ItemPage{}, fmt.Errorf("tag %q: %w", tag, feedmux.ErrUnknownTag)
-			}
+	for _, tag := range filter.Tags {
+		// A tag the page shows is known; others need a look.
+		if slices.ContainsFunc(rows, func(it feedmux.Item) bool { return slices.Contains(it.Tags, tag) }) {
+			continue
+		}
+		known, err := db.tagKnown(ctx, tag)
+		if err != nil {
+			return ItemPage{}, fmt.Errorf("items %q: %w", filter.Tags, err)
+		}
+		if !known {
+			return ItemPage{}, fmt.Errorf("tag %q: %w", tag, feedmux.ErrUnknownTag)
 		}
 	}
 	return page, nil
