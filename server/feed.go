@@ -159,7 +159,7 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 				ch.Description = info.Description
 			}
 		}
-		ch.HTMLURL = base + "/#tag-" + req.tags[0]
+		ch.HTMLURL = base + "/#tag-" + url.PathEscape(req.tags[0])
 	}
 	q := r.URL.Query()
 	q.Del("before")

@@ -510,7 +510,7 @@ func TestHTTP_OPML(t *testing.T) {
 		urls = append(urls, o.XMLURL)
 	}
 	want := []string{testBase + "/tags/podcast.atom", testBase + "/tags/security.atom", testBase + "/tags/world.atom",
-		testBase + "/tags/الشرق-الأوسط.atom"}
+		testBase + "/tags/%D8%A7%D9%84%D8%B4%D8%B1%D9%82-%D8%A7%D9%84%D8%A3%D9%88%D8%B3%D8%B7.atom"}
 	if doc.Version != "2.0" || !slices.Equal(urls, want) {
 		t.Errorf("OPML %s with feeds %v, want 2.0 with %v", doc.Version, urls, want)
 	}

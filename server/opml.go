@@ -52,7 +52,7 @@ func (s *Server) visibleTags(r *http.Request) ([]feedmux.TagCount, bool, error) 
 // tagFeedURL is the URL of a tag's feed in format, with the token when the
 // tag needs it.
 func (s *Server) tagFeedURL(base, tag, format string, token string) string {
-	u := base + "/tags/" + tag + "." + format
+	u := base + "/tags/" + url.PathEscape(tag) + "." + format
 	if token != "" && slices.Contains(s.cfg.Load().PrivateTags, tag) {
 		u += "?" + url.Values{"token": {token}}.Encode()
 	}
@@ -81,7 +81,7 @@ func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
 		doc.Body = append(doc.Body, opmlOutline{
 			Type: "rss", Text: title, Title: title,
 			XMLURL:  s.tagFeedURL(base, tc.Tag, formatAtom, token),
-			HTMLURL: base + "/#tag-" + tc.Tag,
+			HTMLURL: base + "/#tag-" + url.PathEscape(tc.Tag),
 		})
 	}
 	var buf bytes.Buffer

@@ -5,7 +5,9 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"mime"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,7 +180,7 @@ func renderAtom(ch channel, items []feedmux.Item) ([]byte, error) {
 			e.Links = append(e.Links, feeds.AtomLink{Href: it.URL, Rel: "alternate", Type: "text/html"})
 		}
 		for _, enc := range it.Enclosures {
-			e.Links = append(e.Links, feeds.AtomLink{Href: enc.URL, Rel: "enclosure", Type: enc.Type, Length: length(enc)})
+			e.Links = append(e.Links, feeds.AtomLink{Href: enc.URL, Rel: "enclosure", Type: mimeType(enc), Length: length(enc)})
 		}
 		summary, content := safeBody(it)
 		if summary != "" && content != "" {
@@ -299,7 +301,7 @@ func renderRSS(ch channel, items []feedmux.Item) ([]byte, error) {
 				ri.Enclosure = &feeds.RssEnclosure{Url: enc.URL, Type: mimeType(enc), Length: strconv.FormatInt(enc.Length, 10)}
 				continue
 			}
-			ri.Media = append(ri.Media, rssMedia{URL: enc.URL, Type: enc.Type, FileSize: enc.Length})
+			ri.Media = append(ri.Media, rssMedia{URL: enc.URL, Type: mimeType(enc), FileSize: enc.Length})
 			doc.MediaNS = "http://search.yahoo.com/mrss/"
 		}
 		ri.Categories = it.Tags
@@ -461,11 +463,30 @@ func length(e feedmux.Enclosure) string {
 	return strconv.FormatInt(e.Length, 10)
 }
 
+// mimeType is the enclosure's media type when the source gave a valid one,
+// else the type its file extension implies, else application/octet-stream.
+// Sources write "mp3", "audio" or nothing; validators want type/subtype.
 func mimeType(e feedmux.Enclosure) string {
-	if e.Type != "" {
-		return e.Type
+	if t, _, err := mime.ParseMediaType(e.Type); err == nil && strings.Contains(t, "/") {
+		return strings.TrimSpace(e.Type)
+	}
+	if u, err := url.Parse(e.URL); err == nil {
+		if t, ok := enclosureTypes[strings.ToLower(path.Ext(u.Path))]; ok {
+			return t
+		}
 	}
 	return "application/octet-stream"
+}
+
+// enclosureTypes are the media types of common enclosure extensions. A
+// table of our own, not mime.TypeByExtension: that one reads the system's
+// mime.types, so output would differ between machines.
+var enclosureTypes = map[string]string{
+	".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".ogg": "audio/ogg", ".oga": "audio/ogg",
+	".opus": "audio/opus", ".wav": "audio/wav", ".flac": "audio/flac",
+	".mp4": "video/mp4", ".m4v": "video/x-m4v", ".mov": "video/quicktime", ".webm": "video/webm", ".ogv": "video/ogg",
+	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".webp": "image/webp",
+	".pdf": "application/pdf", ".epub": "application/epub+zip",
 }
 
 func atomTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

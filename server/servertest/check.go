@@ -153,6 +153,9 @@ func (c *checker) namespaces(root *node) {
 	})
 }
 
+// mediaType matches a MIME type as RFC 4287 wants it: type/subtype.
+var mediaType = regexp.MustCompile(`^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$`)
+
 // absolute reports whether s is an absolute http or https URL.
 func absolute(s string) bool {
 	u, err := url.Parse(s)
@@ -268,7 +271,7 @@ func (c *checker) rss(root *node, selfURL string) {
 			u, _ := e.attr("url")
 			_, hasLen := e.attr("length")
 			typ, _ := e.attr("type")
-			if !absolute(u) || !hasLen || typ == "" {
+			if !absolute(u) || !hasLen || !mediaType.MatchString(typ) {
 				c.errorf("%s enclosure lacks an absolute url, a length or a type: %v", where, e.attrs)
 			}
 		}
@@ -315,7 +318,7 @@ func (c *checker) selfLink(links []*node, selfURL, typ string) {
 			continue
 		}
 		n++
-		if href != selfURL {
+		if normalURL(href) != normalURL(selfURL) {
 			c.errorf("self link %q, want the URL the feed came from, %q", href, selfURL)
 		}
 		if t, _ := l.attr("type"); t != typ {
@@ -381,6 +384,9 @@ func (c *checker) atom(root *node, selfURL string) {
 			}
 			if rel == "" || rel == "alternate" {
 				alternate = true
+			}
+			if typ, ok := l.attr("type"); ok && !mediaType.MatchString(typ) {
+				c.errorf("%s link rel=%s type %q is not a media type", where, rel, typ)
 			}
 		}
 		content := e.first(nsAtom, "content")
@@ -448,7 +454,7 @@ func (c *checker) json(selfURL string, doc []byte) {
 	if f.Title == "" {
 		c.errorf("JSON feed without title")
 	}
-	if f.FeedURL != selfURL {
+	if normalURL(f.FeedURL) != normalURL(selfURL) {
 		c.errorf("feed_url %q, want %q", f.FeedURL, selfURL)
 	}
 	if !absolute(f.HomeURL) {
@@ -502,7 +508,7 @@ func (c *checker) json(selfURL string, doc []byte) {
 			c.errorf("%s uses the JSON Feed 1.0 author", where)
 		}
 		for _, a := range it.Attachments {
-			if !absolute(a.URL) || a.MIMEType == "" {
+			if !absolute(a.URL) || !mediaType.MatchString(a.MIMEType) {
 				c.errorf("%s attachment %+v lacks an absolute url or a mime_type", where, a)
 			}
 		}
@@ -562,4 +568,13 @@ func (c *checker) html(where, s string) {
 			open = open[:len(open)-1]
 		}
 	}
+}
+
+// normalURL is s with its path percent-encoded, as a client sends it.
+func normalURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	return u.String()
 }

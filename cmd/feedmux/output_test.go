@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/feedmux/feedmux/server/servertest"
+)
+
+// corpusDir holds the real-world feed documents the aggregator's tests use.
+const corpusDir = "../../aggregator/testdata/corpus"
+
+// TestOutput_Corpus ingests every document of the real-world corpus and
+// the hostile test feeds with the whole daemon, then holds every tag's
+// feed, in every format, to the validation rules: the W3C validator's
+// points (servertest.Check) on all of them, and jing and feedparser on
+// every page of the tags that hold the hostile and the most varied items.
+func TestOutput_Corpus(t *testing.T) {
+	files := http.FileServer(http.Dir(corpusDir))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/hostile.") {
+			http.ServeFile(w, r, filepath.Join("testdata", filepath.Base(r.URL.Path)))
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "[server]\nlisten = \"127.0.0.1:0\"\n\n[poll]\ninterval = \"1h\"\nconcurrency = 8\nper_host = 8\ntimeout = \"10s\"\n")
+	for _, name := range []string{"hostile.rss", "hostile.atom"} {
+		fmt.Fprintf(&cfg, "\n[[feed]]\nurl = %q\ntags = [\"hostile\", \"everything\"]\n", srv.URL+"/"+name)
+	}
+	for _, name := range corpusFiles(t) {
+		fmt.Fprintf(&cfg, "\n[[feed]]\nurl = %q\ntags = [\"everything\"]\n", srv.URL+"/"+name)
+	}
+	config := filepath.Join(t.TempDir(), "feeds.toml")
+	if err := os.WriteFile(config, []byte(cfg.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
+	base := "http://" + m.Server.Addr().String()
+
+	_, opml := get(t, base+"/tags.opml")
+	var doc struct {
+		Outlines []struct {
+			XMLURL string `xml:"xmlUrl,attr"`
+		} `xml:"body>outline"`
+	}
+	if err := xml.Unmarshal(opml, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Outlines) < 50 {
+		t.Fatalf("%d tags after ingesting the corpus, want the many its categories make", len(doc.Outlines))
+	}
+	checked := 0
+	for _, o := range doc.Outlines {
+		tagURL := strings.TrimSuffix(o.XMLURL, ".atom")
+		full := strings.HasSuffix(tagURL, "/hostile") || strings.HasSuffix(tagURL, "/everything")
+		for _, format := range []string{"atom", "rss", "json"} {
+			next := tagURL + "." + format
+			if full {
+				next += "?limit=500"
+			}
+			for next != "" {
+				resp, body := get(t, next)
+				if resp.StatusCode != 200 {
+					t.Fatalf("GET %s: %s", next, resp.Status)
+				}
+				checkServed(t, format, next, body, full)
+				checked++
+				next = ""
+				if full {
+					next = nextLink(t, format, body)
+				}
+			}
+		}
+	}
+	t.Logf("%d tags, %d documents checked", len(doc.Outlines), checked)
+}
+
+// checkServed holds one served document to the rules; external validators
+// run only where full is set, as they take a process each.
+func checkServed(t *testing.T, format, url string, body []byte, full bool) {
+	t.Helper()
+	servertest.Check(t, format, url, body, time.Now())
+	for _, bad := range []*regexp.Regexp{
+		regexp.MustCompile(`(?i)<script`),
+		regexp.MustCompile(`(?i)\son[a-z]{3,}=["'&]`), // an event handler, escaped or not
+	} {
+		if loc := bad.FindIndex(body); loc != nil {
+			t.Errorf("%s contains %q: ...%s...", url, body[loc[0]:loc[1]], body[max(0, loc[0]-80):min(len(body), loc[1]+80)])
+		}
+	}
+	if !full {
+		return
+	}
+	switch format {
+	case "atom":
+		servertest.Jing(t, body)
+		servertest.Feedparser(t, body)
+	case "rss":
+		servertest.Feedparser(t, body)
+	}
+}
+
+// nextLink returns a document's rel="next" URL, or "".
+func nextLink(t *testing.T, format string, body []byte) string {
+	if format == "json" {
+		var j struct {
+			NextURL string `json:"next_url"`
+		}
+		if err := json.Unmarshal(body, &j); err != nil {
+			t.Fatal(err)
+		}
+		return j.NextURL
+	}
+	m := regexp.MustCompile(`<(?:atom:)?link href="([^"]+)" rel="next"`).FindSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(string(m[1]), "&amp;", "&")
+}
+
+// corpusFiles lists the documents of the corpus manifest.
+func corpusFiles(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(corpusDir, "MANIFEST.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		name, _, _ := strings.Cut(sc.Text(), "\t")
+		if name != "" && name != "file" && !strings.HasPrefix(name, "#") {
+			names = append(names, name)
+		}
+	}
+	return names
+}
