@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -218,7 +220,7 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 	if len(c.Server.PrivateTags) > 0 && len(c.Server.Token) < 16 {
 		add("server.token", "server.private_tags needs server.token, at least 16 characters long (try: openssl rand -hex 16)")
 	}
-	for t := range c.Tags {
+	for _, t := range slices.Sorted(maps.Keys(c.Tags)) {
 		if !feedmux.ValidTag(t) {
 			add("tags."+t, "invalid tag %q in [tags.%s]", t, t)
 		}
@@ -297,7 +299,9 @@ func positions(data []byte) map[string]unstable.Position {
 				arrays[prefix] = n + 1
 				prefix += "." + strconv.Itoa(n)
 			}
-			pos[prefix] = p.Shape(e.Raw).Start
+			it := e.Key()
+			it.Next()
+			pos[prefix] = p.Shape(it.Node().Raw).Start
 		case unstable.KeyValue:
 			k := keyPath(e)
 			if prefix != "" {

@@ -118,6 +118,21 @@ interval = "0.5s"
 			},
 		},
 		{
+			name: "private tags without a token, a bad tag table",
+			doc: `[server]
+private_tags = ["staff", "Bad Tag"]
+token = "short"
+
+[tags."Not A Slug"]
+title = "x"
+`,
+			want: []string{
+				`feeds.toml:2:1: invalid tag "Bad Tag"`,
+				`feeds.toml:3:9: server.private_tags needs server.token, at least 16 characters long`,
+				`feeds.toml:5:2: invalid tag "Not A Slug" in [tags.Not A Slug]`,
+			},
+		},
+		{
 			name: "bad duration",
 			doc:  "[poll]\ntimeout = \"soon\"\n",
 			want: []string{`feeds.toml:2:`, `invalid duration "soon"`},

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,4 +150,69 @@ func corpusFiles(t *testing.T) []string {
 		}
 	}
 	return names
+}
+
+// TestOutput_ETagFollowsPolls: through the wired daemon, a tag's feed keeps
+// its ETag while polls bring nothing for it, and changes it in the poll
+// that brings a new item.
+func TestOutput_ETagFollowsPolls(t *testing.T) {
+	var mu sync.Mutex
+	items := map[string][]string{"x": {"one"}, "y": {"one"}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>%s</title><link>https://%s.example/</link><description>d</description>`, name, name)
+		for i, title := range items[name] {
+			fmt.Fprintf(w, `<item><title>%s</title><link>https://%s.example/%d</link><pubDate>Tue, 26 Mar 2024 1%d:00:00 +0000</pubDate></item>`, title, name, i, i)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	t.Cleanup(srv.Close)
+	config := filepath.Join(t.TempDir(), "feeds.toml")
+	cfg := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\n[poll]\ninterval = \"1h\"\n\n[[feed]]\nurl = %q\ntags = [\"x\"]\n\n[[feed]]\nurl = %q\ntags = [\"y\"]\n", srv.URL+"/x", srv.URL+"/y")
+	if err := os.WriteFile(config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
+	feedX, feedY := m.Config.FeedList()[0], m.Config.FeedList()[1]
+	url := "http://" + m.Server.Addr().String() + "/tags/x.atom"
+	conditional := func(etag string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+		req.Header.Set("If-None-Match", etag)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp, _ := get(t, url)
+	etag := resp.Header.Get("ETag")
+	if got := conditional(etag); got.StatusCode != 304 {
+		t.Fatalf("unchanged feed: %d, want 304", got.StatusCode)
+	}
+
+	mu.Lock()
+	items["y"] = append(items["y"], "two")
+	mu.Unlock()
+	if _, err := m.Poller.Poll(t.Context(), feedY); err != nil {
+		t.Fatal(err)
+	}
+	if got := conditional(etag); got.StatusCode != 304 {
+		t.Errorf("after a poll that changed another tag: %d, want 304", got.StatusCode)
+	}
+
+	mu.Lock()
+	items["x"] = append(items["x"], "two")
+	mu.Unlock()
+	if _, err := m.Poller.Poll(t.Context(), feedX); err != nil {
+		t.Fatal(err)
+	}
+	got := conditional(etag)
+	if got.StatusCode != 200 || got.Header.Get("ETag") == etag {
+		t.Errorf("after a poll that added an item of the tag: %d with ETag %s (was %s), want 200 and a new ETag",
+			got.StatusCode, got.Header.Get("ETag"), etag)
+	}
 }
