@@ -133,7 +133,7 @@ func hostileItems() []feedmux.Item {
 			Published: t0, Tags: []string{"world"}, Source: a, Email: "ed@a.example", Author: "Ed"},
 		{Key: "control", URL: "https://a.example/control", Title: "Control\x01 characters\x0b here",
 			Content: "<p>bell\x07 and null\x00 and &#1; escape</p>", Published: t0.Add(-time.Minute),
-			Tags: []string{"world"}, Source: a},
+			Email: "not an address", Author: "Anonymous", Tags: []string{"world"}, Source: a},
 		{Key: "script", URL: "https://a.example/script", Title: "Scripts and handlers",
 			Content: `<p onclick="steal()">hi<script>alert(1)</script></p><img src="x.png" onerror="alert(2)">` +
 				`<a href="javascript:alert(3)">js</a><iframe src="https://evil.example/"></iframe>` +

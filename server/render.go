@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -501,11 +502,15 @@ func cleanText(items []feedmux.Item) []feedmux.Item {
 	for i, it := range items {
 		it.Title = cleanString(it.Title)
 		it.Author = cleanString(it.Author)
-		it.Email = cleanString(it.Email)
+		if it.Email = cleanString(it.Email); !email.MatchString(it.Email) {
+			it.Email = "" // RSS author and Atom email must be addresses
+		}
 		it.Source.Title = cleanString(it.Source.Title)
 		out[i] = it
 	}
 	return out
 }
+
+var email = regexp.MustCompile(`^[^@\s<>()",;]+@[^@\s<>()",;]+\.[^@\s<>()",;]+$`)
 
 func cleanString(s string) string { return strings.TrimSpace(feedmux.XMLText(s)) }
