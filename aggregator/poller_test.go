@@ -300,3 +300,59 @@ func waitPolled(t *testing.T, db *storage.DB, n int) {
 		time.Sleep(5 * time.Millisecond) // polling with a deadline
 	}
 }
+
+// TestPoller_RelativeURLs: relative references in links, enclosures and
+// item HTML are stored absolute, against the item's link, xml:base or the
+// feed URL, and the stored HTML is already safe.
+func TestPoller_RelativeURLs(t *testing.T) {
+	t.Parallel()
+	docs := map[string]string{
+		"/feeds/news.rss": `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>/</link><description>d</description>
+<item><title>With link</title><link>/2024/story.html</link><guid isPermaLink="false">1</guid>
+<description><![CDATA[<a href="other.html" onclick="x()">o</a><img src="../img/a.png"><script>bad()</script>]]></description>
+<enclosure url="media/ep.mp3" length="1" type="audio/mpeg"/></item>
+<item><title>Without link</title><guid isPermaLink="false">2</guid><description><![CDATA[<a href="x.html">x</a>]]></description></item>
+</channel></rss>`,
+		"/feeds/blog.atom": `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://base.example/blog/">
+<title>B</title><id>tag:b,2024:f</id><updated>2024-03-26T10:00:00Z</updated>
+<entry><title>E</title><id>tag:b,2024:1</id><updated>2024-03-26T10:00:00Z</updated>
+<content type="html">&lt;a href="post.html"&gt;p&lt;/a&gt;</content></entry></feed>`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(docs[r.URL.Path]))
+	}))
+	defer srv.Close()
+	p, db := newPoller(t)
+	for path, tag := range map[string]string{"/feeds/news.rss": "news", "/feeds/blog.atom": "blog"} {
+		feed := feedmux.Feed{URL: srv.URL + path, Tags: []string{tag}}
+		if err := db.SyncFeeds(t.Context(), []feedmux.Feed{feed}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Poll(t.Context(), feed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]feedmux.Item{}
+	for _, tag := range []string{"news", "blog"} {
+		items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{tag}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			got[it.Title] = it
+		}
+	}
+	for title, want := range map[string]string{
+		"With link":    `<a href="` + srv.URL + `/2024/other.html" rel="noopener noreferrer">o</a><img src="` + srv.URL + `/img/a.png"/>`,
+		"Without link": `<a href="` + srv.URL + `/feeds/x.html" rel="noopener noreferrer">x</a>`,
+		"E":            `<a href="https://base.example/blog/post.html" rel="noopener noreferrer">p</a>`,
+	} {
+		it := got[title]
+		if html := it.Summary + it.Content; html != want {
+			t.Errorf("%s: stored HTML %q, want %q", title, html, want)
+		}
+	}
+	if it := got["With link"]; it.URL != srv.URL+"/2024/story.html" || len(it.Enclosures) != 1 || it.Enclosures[0].URL != srv.URL+"/feeds/media/ep.mp3" {
+		t.Errorf("link %q, enclosures %+v: want both absolute", it.URL, it.Enclosures)
+	}
+}
