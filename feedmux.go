@@ -27,6 +27,8 @@ type Feed struct {
 	Tags       []string      // tag slugs every item of the feed carries
 	Interval   time.Duration // how often to poll
 	Categories bool          // whether the items' own categories become tags
+	Include    []string      // when set, only items matching one of these words or phrases are kept
+	Exclude    []string      // items matching one of these words or phrases are dropped
 }
 
 // Validate reports the first thing wrong with f.
@@ -127,6 +129,15 @@ type Item struct {
 	// Set when the item is read back from storage.
 	FirstSeen time.Time
 	Source    Source
+	// Also names the other sources that carry the same article (the same
+	// canonical URL); the item is stored and shown once, under Source.
+	Also []Also
+}
+
+// Also is another source of an item, with its link to the article.
+type Also struct {
+	Source Source
+	URL    string
 }
 
 // Time is the moment an item is sorted by: its publication time, else its

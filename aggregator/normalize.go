@@ -25,7 +25,7 @@ var (
 // and the tags that apply. Items repeating an earlier item's key are
 // dropped. Undated items get first-seen times one second apart that keep the
 // source's order (newest first), so no two share a time.
-func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time) []feedmux.Item {
+func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time, tagger *Tagger) []feedmux.Item {
 	items := make([]feedmux.Item, 0, len(doc.Items))
 	seen := make(map[string]bool, len(doc.Items))
 	for i, src := range doc.Items {
@@ -58,7 +58,10 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 			it.Author, it.Email = plainText(a.Name), strings.TrimSpace(a.Email)
 		}
 		it.Categories = categories(src.Categories)
-		it.Tags = tags(feed, it.Categories)
+		if !Keep(feed, &it) {
+			continue // the feed's include and exclude filters
+		}
+		it.Tags = tagger.Tags(feed, &it)
 		it.Enclosures = enclosures(base, src.Enclosures)
 		it.Key = feedmux.ItemKey(it.GUID, it.URL, it.Title, it.Published)
 		if seen[it.Key] {
@@ -75,21 +78,6 @@ func author(src *gofeed.Item) *gofeed.Person {
 		return src.Authors[0]
 	}
 	return src.Author
-}
-
-// tags returns the feed's tags plus, when the feed allows it, the slugs of
-// the item's categories; sorted, without repeats.
-func tags(feed feedmux.Feed, cats []string) []string {
-	out := slices.Clone(feed.Tags)
-	if feed.Categories {
-		for _, c := range cats {
-			if s := feedmux.TagSlug(c); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // categories trims the item's categories and drops empty and repeated ones.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedmux/feedmux"
@@ -41,8 +42,14 @@ type Poller struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
-	feeds chan []feedmux.Feed
+	feeds  chan []feedmux.Feed
+	tagger atomic.Pointer[Tagger]
+	// Stories, when set, groups new items into stories.
+	Stories *Grouper
 }
+
+// SetRules makes the poller tag the items it stores with t from now on.
+func (p *Poller) SetRules(t *Tagger) { p.tagger.Store(t) }
 
 // NewPoller returns a Poller that stores into db and fetches with f.
 func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
@@ -214,7 +221,7 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 	st.Title = plainText(doc.Title)
 	st.SiteURL = absURL(base, doc.Link)
 	f.floor = max(f.floor, docFloor(doc))
-	f.items = normalize(feed, doc, base, p.Now())
+	f.items = normalize(feed, doc, base, p.Now(), p.tagger.Load())
 	return f, nil
 }
 
