@@ -20,6 +20,9 @@ import (
 type SaveResult struct {
 	Inserted int
 	Updated  int
+	// New lists the inserted items that are not copies of an article
+	// another feed brought first, for story grouping.
+	New []NewItem
 	// Tags lists, sorted, every tag whose items changed: the tags of inserted
 	// and updated items, before and after the update.
 	Tags []string
@@ -57,6 +60,18 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 		}
 		defer addTag.Close()
 
+		findFirst, err := tx.PrepareContext(ctx, `SELECT id, sort_time FROM items
+			WHERE canonical_url = ?1 AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`)
+		if err != nil {
+			return err
+		}
+		defer findFirst.Close()
+		markCopy, err := tx.PrepareContext(ctx, `UPDATE items SET dup_of = ?1 WHERE id = ?2`)
+		if err != nil {
+			return err
+		}
+		defer markCopy.Close()
+
 		changed := map[string]bool{}
 		for i := range items {
 			it := &items[i]
@@ -66,12 +81,16 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 			if firstSeen.IsZero() {
 				firstSeen = now
 			}
-			var id, version, sortTime int64
+			var (
+				id, version, sortTime int64
+				dupOf                 sql.NullInt64
+			)
+			canonical := feedmux.CanonicalURL(it.URL)
 			err := upsert.QueryRowContext(ctx,
 				feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
 				string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
-				firstSeen.Unix(), itemHash(it, cats, encs),
-			).Scan(&id, &version, &sortTime)
+				firstSeen.Unix(), itemHash(it, cats, encs), canonical,
+			).Scan(&id, &version, &sortTime, &dupOf)
 			if err == sql.ErrNoRows {
 				continue // unchanged
 			}
@@ -80,14 +99,40 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 			}
 			if version == 1 {
 				res.Inserted++
+				if canonical != "" {
+					// The same article from another feed: keep the first.
+					var first, firstTime int64
+					switch err := findFirst.QueryRowContext(ctx, canonical, feedID).Scan(&first, &firstTime); {
+					case err == nil:
+						if _, err := markCopy.ExecContext(ctx, first, id); err != nil {
+							return err
+						}
+						dupOf = sql.NullInt64{Int64: first, Valid: true}
+					case err != sql.ErrNoRows:
+						return err
+					}
+				}
+				if !dupOf.Valid {
+					res.New = append(res.New, NewItem{ID: id, Key: it.Key})
+				}
 			} else {
 				res.Updated++
-				if err := collectTags(ctx, delTags, id, changed); err != nil {
+				if !dupOf.Valid {
+					if err := collectTags(ctx, delTags, id, changed); err != nil {
+						return err
+					}
+				}
+			}
+			tagged := id
+			if dupOf.Valid {
+				// A copy's tags go to the first, which keeps its own too.
+				tagged = dupOf.Int64
+				if err := tx.QueryRowContext(ctx, `SELECT sort_time FROM items WHERE id = ?`, tagged).Scan(&sortTime); err != nil {
 					return err
 				}
 			}
 			for _, tag := range it.Tags {
-				if _, err := addTag.ExecContext(ctx, id, tag, sortTime); err != nil {
+				if _, err := addTag.ExecContext(ctx, tagged, tag, sortTime); err != nil {
 					return fmt.Errorf("tag item %q: %w", it.Key, err)
 				}
 				changed[tag] = true
@@ -111,12 +156,18 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 	return res, nil
 }
 
+// NewItem is an item SaveItems inserted.
+type NewItem struct {
+	ID  int64 // its row id
+	Key string
+}
+
 // upsertItemSQL inserts an item or, when its hash changed, updates it. It
 // returns a row only when it wrote one; version 1 means inserted.
 const upsertItemSQL = `
 	INSERT INTO items (feed_id, key, guid, url, title, summary, content, author, email,
-		categories, enclosures, published, updated, first_seen, sort_time, hash)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15)
+		categories, enclosures, published, updated, first_seen, sort_time, hash, canonical_url)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15, ?16)
 	ON CONFLICT (feed_id, key) DO UPDATE SET
 		guid = excluded.guid, url = excluded.url, title = excluded.title,
 		summary = excluded.summary, content = excluded.content,
@@ -124,9 +175,9 @@ const upsertItemSQL = `
 		categories = excluded.categories, enclosures = excluded.enclosures,
 		published = excluded.published, updated = excluded.updated,
 		sort_time = coalesce(excluded.published, excluded.updated, items.first_seen),
-		hash = excluded.hash, version = items.version + 1
+		hash = excluded.hash, canonical_url = excluded.canonical_url, version = items.version + 1
 	WHERE items.hash <> excluded.hash
-	RETURNING id, version, sort_time`
+	RETURNING id, version, sort_time, dup_of`
 
 func collectTags(ctx context.Context, del *sql.Stmt, itemID int64, into map[string]bool) error {
 	rows, err := del.QueryContext(ctx, itemID)
@@ -184,10 +235,12 @@ type ItemFilter struct {
 type Cursor struct {
 	Time int64 // the item's sort time, unix seconds
 	ID   int64 // its row id, which breaks ties
+
+	story int64 // the item's story, for StoryPage
 }
 
 // IsZero reports whether c is the start of the order.
-func (c Cursor) IsZero() bool { return c == Cursor{} }
+func (c Cursor) IsZero() bool { return c.Time == 0 && c.ID == 0 }
 
 // String is the cursor's form in a URL: "1711454400-42".
 func (c Cursor) String() string {
@@ -217,7 +270,11 @@ type ItemPage struct {
 const itemColumns = `i.id, i.sort_time, i.key, i.guid, i.url, i.title, i.summary, i.content, i.author, i.email,
 	i.categories, i.enclosures, i.published, i.updated, i.first_seen,
 	f.url, coalesce(nullif(f.config_title, ''), nullif(f.title, ''), f.url), f.site_url,
-	(SELECT group_concat(tag, ' ') FROM item_tags WHERE item_id = i.id)`
+	(SELECT group_concat(tag, ' ') FROM item_tags WHERE item_id = i.id),
+	(SELECT json_group_array(json_object('url', c.url, 'feed', cf.url, 'site', cf.site_url,
+		'title', coalesce(nullif(cf.config_title, ''), nullif(cf.title, ''), cf.url)))
+		FROM items c JOIN feeds cf ON cf.id = c.feed_id WHERE c.dup_of = i.id),
+	coalesce(i.story_id, i.id)`
 
 // Items returns the newest items that match filter; see ItemPage.
 func (db *DB) Items(ctx context.Context, filter ItemFilter) ([]feedmux.Item, error) {
@@ -248,18 +305,8 @@ func (db *DB) ItemPage(ctx context.Context, filter ItemFilter) (ItemPage, error)
 		page.Items = rows[:limit]
 		page.Next = cursors[limit-1]
 	}
-	for _, tag := range filter.Tags {
-		// A tag the page shows is known; others need a look.
-		if slices.ContainsFunc(rows, func(it feedmux.Item) bool { return slices.Contains(it.Tags, tag) }) {
-			continue
-		}
-		known, err := db.tagKnown(ctx, tag)
-		if err != nil {
-			return ItemPage{}, fmt.Errorf("items %q: %w", filter.Tags, err)
-		}
-		if !known {
-			return ItemPage{}, fmt.Errorf("tag %q: %w", tag, feedmux.ErrUnknownTag)
-		}
+	if err := db.checkTags(ctx, filter.Tags, rows); err != nil {
+		return ItemPage{}, err
 	}
 	return page, nil
 }
@@ -288,7 +335,7 @@ func itemPageQuery(tags, excluded []string, before Cursor, limit int) (string, [
 	var query string
 	if len(tags) == 0 {
 		query = `SELECT ` + itemColumns + ` FROM items i JOIN feeds f ON f.id = i.feed_id
-			WHERE (i.sort_time, i.id) < (?1, ?2) ` + exclude("i.id") + `
+			WHERE (i.sort_time, i.id) < (?1, ?2) AND i.dup_of IS NULL ` + exclude("i.id") + `
 			ORDER BY i.sort_time DESC, i.id DESC LIMIT ?3`
 	} else {
 		// One range scan of the tag index per tag, merged.
@@ -323,11 +370,13 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 			published, updated sql.NullInt64
 			firstSeen          int64
 			tags               sql.NullString
+			also               string
+			story              int64
 			c                  Cursor
 		)
 		if err := rows.Scan(&c.ID, &c.Time, &it.Key, &it.GUID, &it.URL, &it.Title, &it.Summary, &it.Content,
 			&it.Author, &it.Email, &cats, &encs, &published, &updated, &firstSeen,
-			&it.Source.URL, &it.Source.Title, &it.Source.SiteURL, &tags); err != nil {
+			&it.Source.URL, &it.Source.Title, &it.Source.SiteURL, &tags, &also, &story); err != nil {
 			return nil, nil, err
 		}
 		if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
@@ -346,6 +395,16 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 			it.Tags = strings.Fields(tags.String)
 			slices.Sort(it.Tags)
 		}
+		if also != "[]" {
+			var as []struct{ URL, Feed, Site, Title string }
+			if err := json.Unmarshal([]byte(also), &as); err != nil {
+				return nil, nil, fmt.Errorf("item %q sources: %w", it.Key, err)
+			}
+			for _, a := range as {
+				it.Also = append(it.Also, feedmux.Also{URL: a.URL, Source: feedmux.Source{URL: a.Feed, Title: a.Title, SiteURL: a.Site}})
+			}
+		}
+		c.story = story
 		items = append(items, it)
 		cursors = append(cursors, c)
 	}

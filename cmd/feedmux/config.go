@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -23,6 +25,9 @@ type Config struct {
 	Storage StorageConfig        `toml:"storage"`
 	Poll    PollConfig           `toml:"poll"`
 	Tags    map[string]TagConfig `toml:"tags"`
+	Aliases map[string][]string  `toml:"aliases"`
+	Topics  []TopicConfig        `toml:"topic"`
+	Stories StoriesConfig        `toml:"stories"`
 	Feeds   []FeedConfig         `toml:"feed"`
 }
 
@@ -70,6 +75,24 @@ type FeedConfig struct {
 	Tags       []string `toml:"tags"`
 	Interval   Duration `toml:"interval"`
 	Categories *bool    `toml:"categories"`
+	Include    []string `toml:"include"`
+	Exclude    []string `toml:"exclude"`
+}
+
+// TopicConfig is a [[topic]] rule: tag items by what they say.
+type TopicConfig struct {
+	Tag         string   `toml:"tag"`
+	Match       []string `toml:"match"`
+	Regex       []string `toml:"regex"`
+	Fields      []string `toml:"fields"`
+	Exclude     []string `toml:"exclude"`
+	FeedsTagged []string `toml:"feeds_tagged"`
+}
+
+// StoriesConfig is the [stories] table: grouping items into stories.
+type StoriesConfig struct {
+	Window    Duration `toml:"window"`
+	Threshold float64  `toml:"threshold"`
 }
 
 // Duration is a Go duration written as a string ("15m").
@@ -92,7 +115,11 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 // leaves out.
 func DefaultConfig() Config {
 	return Config{
-		Server:  ServerConfig{Listen: ":8080", CacheMaxAge: Duration(server.DefaultMaxAge)},
+		Server: ServerConfig{Listen: ":8080", CacheMaxAge: Duration(server.DefaultMaxAge)},
+		Stories: StoriesConfig{
+			Window:    Duration(aggregator.DefaultStoryConfig.Window),
+			Threshold: aggregator.DefaultStoryConfig.Threshold,
+		},
 		Storage: StorageConfig{Path: "data/feedmux.db"},
 		Poll: PollConfig{
 			Interval:       Duration(15 * time.Minute),
@@ -228,6 +255,41 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 	if c.Storage.Path == "" {
 		add("storage.path", "storage.path is empty")
 	}
+	if c.Stories.Window < Duration(time.Hour) {
+		add("stories.window", "stories.window must be at least 1h")
+	}
+	if c.Stories.Threshold <= 0 || c.Stories.Threshold >= 1 {
+		add("stories.threshold", "stories.threshold must be between 0 and 1")
+	}
+	for _, tag := range slices.Sorted(maps.Keys(c.Aliases)) {
+		if !feedmux.ValidTag(tag) {
+			add("aliases."+tag, "invalid tag %q in [aliases]", tag)
+		}
+	}
+	for i, tp := range c.Topics {
+		k := "topic." + strconv.Itoa(i)
+		if !feedmux.ValidTag(tp.Tag) {
+			add(k+".tag", "topic tag %q is not a valid tag", tp.Tag)
+		}
+		if len(tp.Match) == 0 && len(tp.Regex) == 0 {
+			add(k, "topic %q has neither match nor regex", tp.Tag)
+		}
+		for _, re := range tp.Regex {
+			if _, err := regexp.Compile(re); err != nil {
+				add(k+".regex", "topic %q: regex %q does not compile: %v", tp.Tag, re, err)
+			}
+		}
+		for _, f := range tp.Fields {
+			if !slices.Contains([]string{aggregator.FieldTitle, aggregator.FieldSummary, aggregator.FieldContent, aggregator.FieldCategories}, f) {
+				add(k+".fields", "topic %q: unknown field %q (title, summary, content, categories)", tp.Tag, f)
+			}
+		}
+		for _, t := range tp.FeedsTagged {
+			if !feedmux.ValidTag(t) {
+				add(k+".feeds_tagged", "topic %q: invalid tag %q in feeds_tagged", tp.Tag, t)
+			}
+		}
+	}
 	seen := map[string]int{}
 	for i, f := range c.Feeds {
 		k := "feed." + strconv.Itoa(i)
@@ -269,6 +331,8 @@ func (c *Config) FeedList() []feedmux.Feed {
 			Tags:       f.Tags,
 			Interval:   time.Duration(c.Poll.Interval),
 			Categories: f.Categories == nil || *f.Categories,
+			Include:    f.Include,
+			Exclude:    f.Exclude,
 		}
 		if f.Interval != 0 {
 			feed.Interval = time.Duration(f.Interval)
@@ -343,4 +407,18 @@ func (c *Config) ServerConfig() server.Config {
 		}
 	}
 	return sc
+}
+
+// Rules returns the configured aliases and topic rules.
+func (c *Config) Rules() aggregator.Rules {
+	r := aggregator.Rules{Aliases: c.Aliases}
+	for _, tp := range c.Topics {
+		r.Topics = append(r.Topics, aggregator.Topic(tp))
+	}
+	return r
+}
+
+// StoryConfig returns the configured story grouping.
+func (c *Config) StoryConfig() aggregator.StoryConfig {
+	return aggregator.StoryConfig{Window: time.Duration(c.Stories.Window), Threshold: c.Stories.Threshold}
 }
