@@ -6,6 +6,7 @@ package aggregator
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -126,8 +128,17 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 		return res, fmt.Errorf("poll %s: %w", feed.URL, serr)
 	}
 	res.Inserted, res.Updated = saved.Inserted, saved.Updated
-	if len(saved.Tags) > 0 && p.OnChange != nil {
-		p.OnChange(saved.Tags)
+	changed := saved.Tags
+	if len(saved.New) > 0 && p.Stories != nil {
+		tags, err := p.group(ctx, cmp.Or(feed.Title, st.Title, feed.URL), f.items, saved.New)
+		if err != nil {
+			return res, fmt.Errorf("poll %s: %w", feed.URL, err)
+		}
+		changed = append(changed, tags...)
+	}
+	if len(changed) > 0 && p.OnChange != nil {
+		slices.Sort(changed)
+		p.OnChange(slices.Compact(changed))
 	}
 	if err != nil {
 		return res, fmt.Errorf("poll %s: %w", feed.URL, err)

@@ -134,15 +134,35 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Poller.MinInterval = time.Duration(cfg.Poll.MinInterval)
 	m.Poller.MaxInterval = time.Duration(cfg.Poll.MaxInterval)
 	m.Poller.OnChange = m.Server.Invalidate
+	tagger, err := aggregator.NewTagger(cfg.Rules())
+	if err != nil {
+		return fmt.Errorf("topic rules: %w", err)
+	}
+	m.Poller.SetRules(tagger)
+	m.Poller.Stories = aggregator.NewGrouper(cfg.StoryConfig())
+	if err := m.Poller.LoadStories(ctx); err != nil {
+		return err
+	}
 	m.Poller.SetFeeds(cfg.FeedList())
 
 	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
-	m.wg.Add(2)
+	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
 		if err := m.Poller.Run(pollCtx); err != nil {
 			m.errc <- fmt.Errorf("poller: %w", err)
+		}
+	}()
+	go func() {
+		// Items stored under other rules are re-tagged beside polling.
+		defer m.wg.Done()
+		n, err := m.Poller.Retag(pollCtx, cfg.FeedList())
+		switch {
+		case err != nil && pollCtx.Err() == nil:
+			m.log.Error("re-tagging stopped", "error", err)
+		case n > 0:
+			m.log.Info("re-tagged stored items for the current rules", "tags_changed", n)
 		}
 	}()
 	go func() {
