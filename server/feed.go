@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,6 +24,8 @@ type feedRequest struct {
 	limit  int
 	before storage.Cursor
 	token  bool // the request carries the right token
+	// stories asks for one entry per story (?view=stories).
+	stories bool
 }
 
 // handleTag serves /tags/{tag}.{format} and /tags/{a}+{b}.{format}.
@@ -61,6 +64,14 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tags []string
 	var err error
 	if req.limit, err = parseLimit(q.Get("limit")); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	switch q.Get("view") {
+	case "", "items":
+	case "stories":
+		req.stories = true
+	default:
+		http.Error(w, "view must be items or stories", http.StatusBadRequest)
 		return
 	}
 	if b := q.Get("before"); b != "" {
@@ -127,7 +138,20 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 	if req.tags == nil && !req.token {
 		filter.Exclude = cfg.PrivateTags
 	}
-	page, err := s.db.ItemPage(r.Context(), filter)
+	var (
+		page storage.ItemPage
+		err  error
+	)
+	if req.stories {
+		var sp storage.StoryPage
+		sp, err = s.db.StoryPage(r.Context(), filter)
+		page.Next = sp.Next
+		for _, st := range sp.Stories {
+			page.Items = append(page.Items, storyItem(st))
+		}
+	} else {
+		page, err = s.db.ItemPage(r.Context(), filter)
+	}
 	if errors.Is(err, feedmux.ErrUnknownTag) {
 		doc := &rendered{key: key, tags: req.tags, body: []byte("unknown tag"), status: http.StatusNotFound}
 		return doc, nil
@@ -146,6 +170,11 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 		Now:         now,
 		Version:     cfg.Version,
 	}
+	if req.stories {
+		ch.Title = "feedmux: all stories"
+		ch.Description = "One entry per story: the same event from every source, newest activity first"
+		ch.ID = feedmux.TagFeedID("all/stories")
+	}
 	if req.tags != nil {
 		name := strings.Join(req.tags, "+")
 		ch.ID = feedmux.TagFeedID("tags/" + name)
@@ -160,6 +189,12 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 			}
 		}
 		ch.HTMLURL = base + "/#tag-" + url.PathEscape(req.tags[0])
+		if req.stories {
+			ch.ID = feedmux.TagFeedID("tags/" + name + "/stories")
+			ch.Title += " (stories)"
+			ch.Description = "One entry per story tagged " + strings.Join(req.tags, " or ") +
+				": the same event from every source, newest activity first"
+		}
 	}
 	q := r.URL.Query()
 	q.Del("before")
@@ -258,4 +293,49 @@ func pageURL(path string, q url.Values) string {
 		return path
 	}
 	return path + "?" + q.Encode()
+}
+
+// storyItem is the entry of a story: titled and linked by its first
+// report, its content a list of every member's headline, link and source,
+// updated when a member joins.
+func storyItem(st storage.Story) feedmux.Item {
+	first := st.Items[0]
+	it := feedmux.Item{
+		Key: "story:" + first.Key, URL: first.URL, Title: first.Title,
+		Published: first.Time(), Source: first.Source, FirstSeen: first.FirstSeen,
+	}
+	sources := map[string]bool{}
+	var b strings.Builder
+	b.WriteString("<ul>")
+	item := func(link, title, source string) {
+		b.WriteString("<li>")
+		if link != "" {
+			b.WriteString(`<a href="` + html.EscapeString(link) + `">` + html.EscapeString(title) + "</a>")
+		} else {
+			b.WriteString(html.EscapeString(title))
+		}
+		b.WriteString(" — " + html.EscapeString(source) + "</li>")
+		sources[source] = true
+	}
+	reports := 0
+	for i := range st.Items {
+		m := &st.Items[i]
+		item(m.URL, displayTitle(m), m.Source.Title)
+		reports++
+		for _, a := range m.Also {
+			item(a.URL, displayTitle(m), a.Source.Title)
+			reports++
+		}
+		it.Updated = latest(it.Updated, updated(m), m.FirstSeen)
+		it.Tags = append(it.Tags, m.Tags...)
+	}
+	b.WriteString("</ul>")
+	slices.Sort(it.Tags)
+	it.Tags = slices.Compact(it.Tags)
+	it.Content = b.String()
+	it.Summary = fmt.Sprintf("%d reports from %d sources", reports, len(sources))
+	if reports == 1 {
+		it.Summary = "1 report from " + first.Source.Title
+	}
+	return it
 }

@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage"
 )
 
 //go:embed index.html
@@ -32,6 +34,9 @@ type indexTag struct {
 	feedmux.TagCount
 	Title           string
 	Atom, RSS, JSON string
+	Stories         string // the story view's Atom feed
+	// Top holds the tag's largest stories of the last day.
+	Top []storage.StorySummary
 }
 
 // handleIndex serves the HTML list of tags with their feeds.
@@ -46,6 +51,11 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		token = r.URL.Query().Get("token")
 		query = "?" + url.Values{"token": {token}}.Encode()
 	}
+	top, err := s.db.TopStories(r.Context(), s.Now().Add(-24*time.Hour), 3)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	base := s.baseURL(r)
 	cfg := s.cfg.Load()
 	page := indexPage{Base: base, OPML: base + "/tags.opml" + query, Now: s.Now()}
@@ -55,6 +65,11 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			Atom: s.tagFeedURL(base, tc.Tag, formatAtom, token),
 			RSS:  s.tagFeedURL(base, tc.Tag, formatRSS, token),
 			JSON: s.tagFeedURL(base, tc.Tag, formatJSON, token),
+			Top:  top[tc.Tag],
+		}
+		it.Stories = it.Atom + "?view=stories"
+		if strings.Contains(it.Atom, "?") {
+			it.Stories = strings.Replace(it.Atom, "?", "?view=stories&", 1)
 		}
 		if info := cfg.Tags[tc.Tag]; info.Title != "" {
 			it.Title = info.Title

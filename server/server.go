@@ -33,6 +33,8 @@ const (
 // count queries.
 type Store interface {
 	ItemPage(ctx context.Context, filter storage.ItemFilter) (storage.ItemPage, error)
+	StoryPage(ctx context.Context, filter storage.ItemFilter) (storage.StoryPage, error)
+	TopStories(ctx context.Context, since time.Time, per int) (map[string][]storage.StorySummary, error)
 	Tags(ctx context.Context) ([]feedmux.TagCount, error)
 	FeedStates(ctx context.Context) ([]feedmux.FeedState, error)
 }

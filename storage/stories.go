@@ -53,7 +53,7 @@ func (db *DB) StoryWindow(ctx context.Context, since time.Time) ([]StoryRow, err
 }
 
 // SetStories records the story of each item (item id: story id) and
-// returns the tags of the items whose story changed.
+// returns the tags of every member of the stories that changed.
 func (db *DB) SetStories(ctx context.Context, stories map[int64]int64) ([]string, error) {
 	var tags []string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -72,7 +72,9 @@ func (db *DB) SetStories(ctx context.Context, stories map[int64]int64) ([]string
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id)
+			// Every member's tags: a story shows in the views of all of them.
+			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT tag FROM item_tags WHERE item_id IN
+				(SELECT id FROM items WHERE id = ?1 OR id = ?2 OR story_id = ?2)`, id, story)
 			if err != nil {
 				return err
 			}
