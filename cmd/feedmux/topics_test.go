@@ -19,7 +19,7 @@ import (
 // storyRow is one labelled headline of the stories dev set.
 type storyRow struct {
 	gold, publisher, url, title string
-	published                 time.Time
+	published                   time.Time
 }
 
 func readDevStories(t *testing.T) []storyRow {
