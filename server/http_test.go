@@ -529,3 +529,90 @@ func TestHTTP_Index(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTP_Stories(t *testing.T) {
+	items := hostileItems()
+	ts := newTestServer(t, items)
+	// Group "cdata", "tie" and "podcast" into one story, as the poller would.
+	ids := map[string]int64{}
+	for after := int64(0); ; {
+		rows, last, err := ts.db.RetagBatch(t.Context(), after, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last == 0 {
+			break
+		}
+		for _, r := range rows {
+			ids[r.Item.Title] = r.ID
+		}
+		after = last
+	}
+	root := ids["Episode 1 — Ελληνικά, العربية, 日本語"]
+	if root == 0 {
+		root = ids["Эпизод 1 — Ελληνικά, العربية, 日本語"]
+	}
+	if _, err := ts.db.SetStories(t.Context(), map[int64]int64{
+		ids["Content with ]]> inside"]: root, ids["Same time as another source"]: root,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ts.Invalidate([]string{"world", "podcast"})
+	var entries []string
+	next := "/tags/world.atom?view=stories&limit=4"
+	for next != "" {
+		resp := ts.get(t, next)
+		doc := body(t, resp)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", next, resp.StatusCode, doc)
+		}
+		checkOutput(t, formatAtom, testBase+next, doc)
+		var f struct {
+			Links []struct {
+				Rel  string `xml:"rel,attr"`
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+			Entries []struct {
+				Title   string `xml:"title"`
+				Content string `xml:"content"`
+			} `xml:"entry"`
+		}
+		if err := xml.Unmarshal(doc, &f); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range f.Entries {
+			entries = append(entries, e.Title)
+			if strings.HasPrefix(e.Title, "Эпизод 1") {
+				for _, u := range []string{"https://b.example/ep1", "https://a.example/1", "https://b.example/tie"} {
+					if !strings.Contains(e.Content, `href="`+u+`"`) {
+						t.Errorf("story entry does not link member %s:\n%s", u, e.Content)
+					}
+				}
+			}
+		}
+		next = ""
+		for _, l := range f.Links {
+			if l.Rel == "next" {
+				next = strings.TrimPrefix(l.Href, testBase)
+			}
+		}
+	}
+	world := 0
+	for _, it := range items {
+		if slices.Contains(it.Tags, "world") {
+			world++
+		}
+	}
+	if len(entries) != world-2 {
+		t.Errorf("%d story entries, want %d (the items of world, three of them one story): %q", len(entries), world-2, entries)
+	}
+	for _, bad := range []string{"?view=nope", "?view=stories&limit=0"} {
+		if resp := ts.get(t, "/tags/world.atom"+bad); resp.StatusCode != 400 {
+			t.Errorf("%s: %d, want 400", bad, resp.StatusCode)
+		}
+	}
+	page := string(body(t, ts.get(t, "/")))
+	if !strings.Contains(page, "3 reports") || !strings.Contains(page, "view=stories") {
+		t.Errorf("index does not show the story of the day or the stories links")
+	}
+}
