@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"html"
 	"mime"
 	"net/url"
 	"path"
@@ -326,11 +327,13 @@ type jsonItem struct {
 // jsonExtension is the _feedmux object of a JSON Feed item: where it came
 // from. JSON Feed 1.1 lets publishers add keys that start with "_".
 type jsonExtension struct {
-	About  string     `json:"about"`
-	Source jsonSource `json:"source"`
+	About  string       `json:"about"`
+	Source jsonSource   `json:"source"`
+	Also   []jsonSource `json:"also,omitempty"` // other feeds that carry the same article
 }
 
 type jsonSource struct {
+	URL     string `json:"url,omitempty"` // the article's link at this source
 	Title   string `json:"title"`
 	FeedURL string `json:"feed_url"`
 	HomeURL string `json:"home_page_url,omitempty"`
@@ -363,6 +366,9 @@ func renderJSON(ch channel, items []feedmux.Item) ([]byte, error) {
 				About:  projectURL,
 				Source: jsonSource{Title: it.Source.Title, FeedURL: it.Source.URL, HomeURL: it.Source.SiteURL},
 			},
+		}
+		for _, a := range it.Also {
+			ji.Feedmux.Also = append(ji.Feedmux.Also, jsonSource{Title: cleanString(a.Source.Title), FeedURL: a.Source.URL, HomeURL: a.Source.SiteURL, URL: a.URL})
 		}
 		if ji.ContentHTML == "" {
 			// JSON Feed requires content_html or content_text.
@@ -427,6 +433,28 @@ func safeBody(it *feedmux.Item) (summary, content string) {
 	}
 	summary = feedmux.FramesAsLinks(feedmux.SafeHTML(it.Summary, base))
 	content = feedmux.FramesAsLinks(feedmux.SafeHTML(it.Content, base))
+	if len(it.Also) > 0 {
+		// The same article from other feeds: name them all.
+		var b strings.Builder
+		b.WriteString("<p>Also from ")
+		for i, a := range it.Also {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			name := html.EscapeString(cleanString(a.Source.Title))
+			if link := cmp.Or(a.URL, a.Source.SiteURL); link != "" {
+				b.WriteString(`<a href="` + html.EscapeString(link) + `">` + name + `</a>`)
+			} else {
+				b.WriteString(name)
+			}
+		}
+		b.WriteString("</p>")
+		also := feedmux.SafeHTML(b.String(), base)
+		if content == "" {
+			content = summary
+		}
+		content += also
+	}
 	return summary, content
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"html"
@@ -217,4 +218,53 @@ exclude = ["football"]
 	waitFor(t, 10*time.Second, "re-tagging under the new rule", func() bool {
 		return len(titles("palestine")) == 1 && len(titles("gaza")) == 0
 	})
+}
+
+// TestSameArticleTwoFeeds: one article from two feeds, with different
+// tracking parameters, is one entry in every topic, naming both sources.
+func TestSameArticleTwoFeeds(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>%[1]s</title><link>https://%[1]s.example/</link>
+<description>d</description><item><title>Ceasefire talks resume in Cairo (%[1]s)</title>
+<link>https://wire.example/cairo-talks?utm_source=%[1]s&amp;utm_medium=rss#top</link>
+<pubDate>Tue, 26 Mar 2024 1%[2]d:00:00 +0000</pubDate></item></channel></rss>`, name, len(name))
+	}))
+	t.Cleanup(srv.Close)
+	config := filepath.Join(t.TempDir(), "feeds.toml")
+	doc := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\n[[feed]]\nurl = %q\ntitle = \"Agency\"\ntags = [\"world\"]\n\n[[feed]]\nurl = %q\ntitle = \"Daily\"\ntags = [\"middle-east\"]\n", srv.URL+"/agency", srv.URL+"/daily")
+	if err := os.WriteFile(config, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
+	base := "http://" + m.Server.Addr().String()
+	for _, tag := range []string{"world", "middle-east"} {
+		resp, body := get(t, base+"/tags/"+tag+".json")
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s", tag, resp.Status)
+		}
+		var j struct {
+			Items []struct {
+				ContentHTML string `json:"content_html"`
+				Feedmux     struct {
+					Source struct{ Title string } `json:"source"`
+					Also   []struct{ Title string } `json:"also"`
+				} `json:"_feedmux"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(body, &j); err != nil {
+			t.Fatal(err)
+		}
+		if len(j.Items) != 1 {
+			t.Fatalf("/tags/%s.json has %d items, want the article once", tag, len(j.Items))
+		}
+		it := j.Items[0]
+		names := []string{it.Feedmux.Source.Title}
+		for _, a := range it.Feedmux.Also {
+			names = append(names, a.Title)
+		}
+		if len(names) != 2 || !strings.Contains(it.ContentHTML, "Also from") {
+			t.Errorf("/tags/%s.json names sources %v (content %q), want both Agency and Daily", tag, names, it.ContentHTML)
+		}
+	}
 }
