@@ -247,7 +247,7 @@ func TestSameArticleTwoFeeds(t *testing.T) {
 			Items []struct {
 				ContentHTML string `json:"content_html"`
 				Feedmux     struct {
-					Source struct{ Title string } `json:"source"`
+					Source struct{ Title string }   `json:"source"`
 					Also   []struct{ Title string } `json:"also"`
 				} `json:"_feedmux"`
 			} `json:"items"`
