@@ -96,6 +96,13 @@ categories = false
 // waits until every feed was polled once.
 func startMain(t testing.TB, configPath, dbPath string) *Main {
 	t.Helper()
+	return startMainWithin(t, configPath, dbPath, 20*time.Second)
+}
+
+// startMainWithin is startMain for configurations of many feeds, which
+// take longer to poll once, above all under the race detector.
+func startMainWithin(t testing.TB, configPath, dbPath string, timeout time.Duration) *Main {
+	t.Helper()
 	m := NewMain()
 	if err := m.ParseFlags([]string{"-config", configPath, "-db", dbPath, "-log-level", "error"}, io.Discard, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
@@ -108,7 +115,7 @@ func startMain(t testing.TB, configPath, dbPath string) *Main {
 			t.Error(err)
 		}
 	})
-	waitFor(t, 20*time.Second, "every feed polled", func() bool {
+	waitFor(t, timeout, "every feed polled", func() bool {
 		states, err := m.DB.FeedStates(t.Context())
 		if err != nil {
 			t.Fatal(err)

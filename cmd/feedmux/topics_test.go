@@ -79,7 +79,7 @@ func TestStories_DevSetOverHTTP(t *testing.T) {
 	if err := os.WriteFile(config, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
+	m := startMainWithin(t, config, filepath.Join(t.TempDir(), "feedmux.db"), 5*time.Minute)
 
 	gold := map[string]string{}
 	for _, r := range rows {
