@@ -50,7 +50,7 @@ func TestOutput_Corpus(t *testing.T) {
 	if err := os.WriteFile(config, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
+	m := startMainWithin(t, config, filepath.Join(t.TempDir(), "feedmux.db"), 5*time.Minute)
 	base := "http://" + m.Server.Addr().String()
 
 	_, opml := get(t, base+"/tags.opml")
