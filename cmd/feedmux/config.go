@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -166,10 +167,26 @@ func ParseConfig(name string, data []byte) (Config, error) {
 	cfg := DefaultConfig()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	var errs []error
 	if err := dec.Decode(&cfg); err != nil {
-		return Config{}, decodeErrors(name, err)
+		var strict *toml.StrictMissingError
+		if !errors.As(err, &strict) {
+			return Config{}, decodeErrors(name, err)
+		}
+		// Unknown keys: the rest was decoded, so report its problems too.
+		errs = append(errs, decodeErrors(name, err).(interface{ Unwrap() []error }).Unwrap()...)
 	}
-	if errs := cfg.validate(name, positions(data)); len(errs) > 0 {
+	errs = append(errs, cfg.validate(name, positions(data))...)
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b error) int {
+			var ca, cb *ConfigError
+			errors.As(a, &ca)
+			errors.As(b, &cb)
+			if ca == nil || cb == nil {
+				return 0
+			}
+			return cmp.Or(cmp.Compare(ca.Line, cb.Line), cmp.Compare(ca.Column, cb.Column))
+		})
 		return Config{}, errors.Join(errs...)
 	}
 	return cfg, nil

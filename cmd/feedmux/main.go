@@ -47,6 +47,8 @@ func main() {
 		os.Exit(0)
 	case errors.Is(err, errUsage):
 		os.Exit(2)
+	case errors.Is(err, errReported):
+		os.Exit(1)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "feedmux:", err)
 		os.Exit(1)
@@ -59,6 +61,7 @@ const usage = `feedmux merges news feeds into one feed per topic.
 
 Usage:
   feedmux serve [-config PATH] [-db PATH] [-listen ADDR]   poll feeds and serve them
+  feedmux check [-config PATH]                             validate the configuration
   feedmux version                                          print the version
 
 Run "feedmux COMMAND -h" for the flags of a command.
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], stderr, getenv)
+	case "check":
+		return runCheck(args[1:], stdout, stderr, getenv)
 	case "version":
 		fs := flag.NewFlagSet("version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
