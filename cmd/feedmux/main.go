@@ -104,14 +104,22 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, getenv func(
 		m.Close()
 		return err
 	}
-	select {
-	case <-ctx.Done():
-		m.log.Info("shutting down")
-	case err := <-m.Err():
-		m.log.Error("stopping", "error", err)
-		return errors.Join(err, m.Close())
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			m.Reload() // logs what it did or why not
+			continue
+		case <-ctx.Done():
+			m.log.Info("shutting down")
+		case err := <-m.Err():
+			m.log.Error("stopping", "error", err)
+			return errors.Join(err, m.Close())
+		}
+		return m.Close()
 	}
-	return m.Close()
 }
 
 // flagError maps flag parsing errors: help is not a failure, and a bad flag

@@ -107,10 +107,14 @@ func startMainWithin(t testing.TB, configPath, dbPath string, timeout time.Durat
 	if err := m.ParseFlags([]string{"-config", configPath, "-db", dbPath, "-log-level", "error"}, io.Discard, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
+	m.WatchInterval = 20 * time.Millisecond
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// Connections the client opened and never used would hold the
+		// shutdown for net/http's 5 s.
+		http.DefaultClient.CloseIdleConnections()
 		if err := m.Close(); err != nil {
 			t.Error(err)
 		}

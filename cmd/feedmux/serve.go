@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -25,11 +26,21 @@ type Main struct {
 	Poller *aggregator.Poller
 	Server *server.Server
 
-	log     *slog.Logger
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	errc    chan error
-	closeMu sync.Once
+	// WatchInterval is how often the configuration file is checked for
+	// changes; 0 means 2s, negative turns watching off.
+	WatchInterval time.Duration
+
+	log      *slog.Logger
+	override func(*Config) // the flags and environment, over the file
+	reloadMu sync.Mutex
+	tagger   string // the fingerprint of the rules in use
+	// configStat is the configuration file as it was when last read.
+	configStat os.FileInfo
+	pollCtx    context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	errc       chan error
+	closeMu    sync.Once
 }
 
 // NewMain returns a Main with the default configuration and a logger that
@@ -89,17 +100,21 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 	if *configPath != "" {
 		m.ConfigPath = *configPath
 	}
+	m.configStat, _ = os.Stat(m.ConfigPath) // before reading: a change after it is seen
 	cfg, err := LoadConfig(m.ConfigPath)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return errUsage
 	}
-	if *dbPath != "" {
-		cfg.Storage.Path = *dbPath
+	m.override = func(c *Config) {
+		if *dbPath != "" {
+			c.Storage.Path = *dbPath
+		}
+		if *listen != "" {
+			c.Server.Listen = *listen
+		}
 	}
-	if *listen != "" {
-		cfg.Server.Listen = *listen
-	}
+	m.override(&cfg)
 	m.Config = cfg
 	return nil
 }
@@ -139,6 +154,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("topic rules: %w", err)
 	}
 	m.Poller.SetRules(tagger)
+	m.tagger = tagger.Fingerprint()
 	m.Poller.Stories = aggregator.NewGrouper(cfg.StoryConfig())
 	if err := m.Poller.LoadStories(ctx); err != nil {
 		return err
@@ -146,31 +162,30 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Poller.SetFeeds(cfg.FeedList())
 
 	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.cancel = cancel
-	m.wg.Add(3)
+	m.pollCtx, m.cancel = pollCtx, cancel
+	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
 		if err := m.Poller.Run(pollCtx); err != nil {
 			m.errc <- fmt.Errorf("poller: %w", err)
 		}
 	}()
-	go func() {
-		// Items stored under other rules are re-tagged beside polling.
-		defer m.wg.Done()
-		n, err := m.Poller.Retag(pollCtx, cfg.FeedList())
-		switch {
-		case err != nil && pollCtx.Err() == nil:
-			m.log.Error("re-tagging stopped", "error", err)
-		case n > 0:
-			m.log.Info("re-tagged stored items for the current rules", "tags_changed", n)
-		}
-	}()
+
 	go func() {
 		defer m.wg.Done()
 		if err := m.Server.Serve(); err != nil {
 			m.errc <- fmt.Errorf("server: %w", err)
 		}
 	}()
+	// Items stored under other rules are re-tagged beside polling.
+	m.retag(cfg)
+	if m.WatchInterval >= 0 {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.watch(pollCtx)
+		}()
+	}
 	m.log.Info("started", "version", Version(), "listen", m.Server.Addr().String(),
 		"config", m.ConfigPath, "db", cfg.Storage.Path, "feeds", len(cfg.Feeds))
 	return nil

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"os"
+	"reflect"
+	"time"
+
+	"github.com/feedmux/feedmux/aggregator"
+)
+
+// Reload reads the configuration file again and applies it without a
+// restart: added feeds start polling, removed ones stop (their items stay
+// until retention removes them), changed feeds take their new settings,
+// rules and output settings change, and stored items are re-tagged when the
+// rules did. An invalid file is logged with every problem and changes
+// nothing. The listen address, the database path and the [poll] limits
+// need a restart; a change to them is logged.
+func (m *Main) Reload() error {
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
+	if fi, err := os.Stat(m.ConfigPath); err == nil {
+		m.configStat = fi
+	}
+	cfg, err := LoadConfig(m.ConfigPath)
+	if err != nil {
+		m.log.Error("configuration not reloaded: the running one stays", "config", m.ConfigPath, "error", err)
+		return err
+	}
+	m.override(&cfg)
+	tagger, err := aggregator.NewTagger(cfg.Rules())
+	if err != nil {
+		m.log.Error("configuration not reloaded: the running one stays", "config", m.ConfigPath, "error", err)
+		return err
+	}
+	old := m.Config
+	for _, c := range []struct {
+		what     string
+		old, new any
+	}{
+		{"server.listen", old.Server.Listen, cfg.Server.Listen},
+		{"storage.path", old.Storage.Path, cfg.Storage.Path},
+		{"[poll] limits", []any{old.Poll.Concurrency, old.Poll.PerHost, old.Poll.Timeout, old.Poll.MaxBody, old.Poll.UserAgent},
+			[]any{cfg.Poll.Concurrency, cfg.Poll.PerHost, cfg.Poll.Timeout, cfg.Poll.MaxBody, cfg.Poll.UserAgent}},
+		{"[stories]", old.Stories, cfg.Stories},
+	} {
+		if !reflect.DeepEqual(c.old, c.new) {
+			m.log.Warn("configuration change needs a restart to take effect", "setting", c.what)
+		}
+	}
+	m.Config = cfg
+	m.Server.Configure(cfg.ServerConfig())
+	m.Poller.SetRules(tagger)
+	m.Poller.SetFeeds(cfg.FeedList())
+	if tagger.Fingerprint() != m.tagger {
+		m.tagger = tagger.Fingerprint()
+		m.retag(cfg)
+	}
+	m.log.Info("configuration reloaded", "config", m.ConfigPath, "feeds", len(cfg.Feeds))
+	return nil
+}
+
+// retag re-tags stored items for the current rules in the background.
+func (m *Main) retag(cfg Config) {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		n, err := m.Poller.Retag(m.pollCtx, cfg.FeedList())
+		switch {
+		case err != nil && m.pollCtx.Err() == nil:
+			m.log.Error("re-tagging stopped", "error", err)
+		case n > 0:
+			m.log.Info("re-tagged stored items for the current rules", "tags_changed", n)
+		}
+	}()
+}
+
+// watch reloads the configuration when its file changes on disk (its size,
+// time or identity: editors that replace the file are seen too) and then
+// holds still for one look. A stat is cheap, so it looks every
+// WatchInterval.
+func (m *Main) watch(ctx context.Context) {
+	interval := m.WatchInterval
+	if interval == 0 {
+		interval = 2 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var pending os.FileInfo // a new version, reloaded once it holds still
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fi, err := os.Stat(m.ConfigPath)
+		if err != nil {
+			continue // being replaced, or gone: keep the running config
+		}
+		m.reloadMu.Lock()
+		last := m.configStat
+		m.reloadMu.Unlock()
+		if sameVersion(fi, last) {
+			pending = nil
+			continue
+		}
+		// An editor writing in place leaves a half-written file for a
+		// moment: wait until the new version has not changed for a tick.
+		if !sameVersion(fi, pending) {
+			pending = fi
+			continue
+		}
+		pending = nil
+		m.Reload()
+	}
+}
+
+func sameVersion(a, b os.FileInfo) bool {
+	return a != nil && b != nil && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
+}
