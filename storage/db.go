@@ -36,6 +36,9 @@ type DB struct {
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Retention's per-feed limit is kept by SaveItems as it stores, so a
+	// feed never holds more; Prune applies both limits.
+	Retention Retention
 }
 
 // Open opens the database at path, creating it and its directory when

@@ -71,6 +71,11 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 			return err
 		}
 		defer markCopy.Close()
+		buried, err := tx.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`)
+		if err != nil {
+			return err
+		}
+		defer buried.Close()
 
 		changed := map[string]bool{}
 		for i := range items {
@@ -85,6 +90,13 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 				id, version, sortTime int64
 				dupOf                 sql.NullInt64
 			)
+			var gone bool
+			if err := buried.QueryRowContext(ctx, feedID, it.Key).Scan(&gone); err != nil {
+				return err
+			}
+			if gone {
+				continue // removed by retention: the source still lists it
+			}
 			canonical := feedmux.CanonicalURL(it.URL)
 			err := upsert.QueryRowContext(ctx,
 				feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
@@ -142,6 +154,19 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 			_, err := tx.ExecContext(ctx, `UPDATE feeds SET last_new_item = ? WHERE id = ?`, now.Unix(), feedID)
 			if err != nil {
 				return err
+			}
+			if limit := db.Retention.MaxItemsPerFeed; limit > 0 {
+				// Keep the feed's newest items only, now rather than at the
+				// next prune.
+				over, err := queryIDs(ctx, tx, `SELECT id FROM items WHERE feed_id = ?
+					ORDER BY sort_time DESC, id DESC LIMIT -1 OFFSET ?`, feedID, limit)
+				if err != nil {
+					return err
+				}
+				if err := removeItems(ctx, tx, over, now, changed); err != nil {
+					return err
+				}
+				res.New = slices.DeleteFunc(res.New, func(n NewItem) bool { return slices.Contains(over, n.ID) })
 			}
 		}
 		for tag := range changed {

@@ -16,6 +16,7 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
+	"github.com/feedmux/feedmux/storage"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -52,6 +53,9 @@ type TagConfig struct {
 // StorageConfig is the [storage] table.
 type StorageConfig struct {
 	Path string `toml:"path"`
+	// MaxAge and MaxItemsPerFeed bound what is kept; 0 turns a limit off.
+	MaxAge          Duration `toml:"max_age"`
+	MaxItemsPerFeed int      `toml:"max_items_per_feed"`
 }
 
 // PollConfig is the [poll] table.
@@ -121,7 +125,7 @@ func DefaultConfig() Config {
 			Window:    Duration(aggregator.DefaultStoryConfig.Window),
 			Threshold: aggregator.DefaultStoryConfig.Threshold,
 		},
-		Storage: StorageConfig{Path: "data/feedmux.db"},
+		Storage: StorageConfig{Path: "data/feedmux.db", MaxAge: Duration(90 * 24 * time.Hour), MaxItemsPerFeed: 1000},
 		Poll: PollConfig{
 			Interval:       Duration(15 * time.Minute),
 			MinInterval:    Duration(time.Minute),
@@ -271,6 +275,12 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 	}
 	if c.Storage.Path == "" {
 		add("storage.path", "storage.path is empty")
+	}
+	if c.Storage.MaxAge < 0 {
+		add("storage.max_age", "storage.max_age must not be negative (0 keeps items forever)")
+	}
+	if c.Storage.MaxItemsPerFeed < 0 {
+		add("storage.max_items_per_feed", "storage.max_items_per_feed must not be negative (0: no limit)")
 	}
 	if c.Stories.Window < Duration(time.Hour) {
 		add("stories.window", "stories.window must be at least 1h")
@@ -438,4 +448,9 @@ func (c *Config) Rules() aggregator.Rules {
 // StoryConfig returns the configured story grouping.
 func (c *Config) StoryConfig() aggregator.StoryConfig {
 	return aggregator.StoryConfig{Window: time.Duration(c.Stories.Window), Threshold: c.Stories.Threshold}
+}
+
+// Retention returns the configured storage limits.
+func (c *Config) Retention() storage.Retention {
+	return storage.Retention{MaxAge: time.Duration(c.Storage.MaxAge), MaxItemsPerFeed: c.Storage.MaxItemsPerFeed}
 }

@@ -43,6 +43,7 @@ func (m *Main) Reload() error {
 		{"[poll] limits", []any{old.Poll.Concurrency, old.Poll.PerHost, old.Poll.Timeout, old.Poll.MaxBody, old.Poll.UserAgent},
 			[]any{cfg.Poll.Concurrency, cfg.Poll.PerHost, cfg.Poll.Timeout, cfg.Poll.MaxBody, cfg.Poll.UserAgent}},
 		{"[stories]", old.Stories, cfg.Stories},
+		{"[storage] limits", old.Retention(), cfg.Retention()},
 	} {
 		if !reflect.DeepEqual(c.old, c.new) {
 			m.log.Warn("configuration change needs a restart to take effect", "setting", c.what)

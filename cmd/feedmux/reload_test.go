@@ -124,3 +124,64 @@ func TestReload(t *testing.T) {
 	}
 	t.Logf("%d requests during reloads, none failed", requests.Load())
 }
+
+// TestRetention_KeepsPublishingSource: with max_items_per_feed = 10, a
+// source that keeps publishing never has more than 10 items stored, and
+// the removed ones never come back though the source still lists them.
+func TestRetention_KeepsPublishingSource(t *testing.T) {
+	var published atomic.Int64
+	published.Store(12)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int(published.Load())
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title><link>https://busy.example/</link><description>d</description>`)
+		for i := n; i > max(0, n-20); i-- { // the 20 newest
+			fmt.Fprintf(w, `<item><title>Story %[1]d</title><link>https://busy.example/%[1]d</link><pubDate>%[2]s</pubDate></item>`,
+				i, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i)*time.Hour).Format(time.RFC1123Z))
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	t.Cleanup(srv.Close)
+	config := filepath.Join(t.TempDir(), "feeds.toml")
+	doc := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nmax_items_per_feed = 10\n[[feed]]\nurl = %q\ntags = [\"busy\"]\n", srv.URL+"/busy")
+	if err := os.WriteFile(config, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
+	feed := m.Config.FeedList()[0]
+	seen := map[string]bool{}
+	for poll := range 8 {
+		if poll > 0 {
+			published.Add(7)
+			if _, err := m.Poller.Poll(t.Context(), feed); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, body := get(t, "http://"+m.Server.Addr().String()+"/tags/busy.json?limit=500")
+		var j struct {
+			Items []struct {
+				Title string `json:"title"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(body, &j); err != nil {
+			t.Fatal(err)
+		}
+		if len(j.Items) != 10 {
+			t.Errorf("poll %d: %d items stored, want the 10 newest", poll, len(j.Items))
+		}
+		now := map[string]bool{}
+		for _, it := range j.Items {
+			now[it.Title] = true
+		}
+		for title := range seen {
+			if !now[title] {
+				seen[title] = false // removed
+			}
+		}
+		for title := range now {
+			if removed, ok := seen[title]; ok && !removed {
+				t.Errorf("poll %d: %q was removed and came back", poll, title)
+			}
+			seen[title] = true
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -26,6 +27,8 @@ type Main struct {
 	Poller *aggregator.Poller
 	Server *server.Server
 
+	// PruneInterval is how often retention runs; 0 means 1h.
+	PruneInterval time.Duration
 	// WatchInterval is how often the configuration file is checked for
 	// changes; 0 means 2s, negative turns watching off.
 	WatchInterval time.Duration
@@ -128,6 +131,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	db.Retention = cfg.Retention()
 
 	m.Server = server.New(db, m.log)
 	m.Server.Configure(cfg.ServerConfig())
@@ -179,6 +183,11 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	// Items stored under other rules are re-tagged beside polling.
 	m.retag(cfg)
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.prune(pollCtx, cfg.Retention())
+	}()
 	if m.WatchInterval >= 0 {
 		m.wg.Add(1)
 		go func() {
@@ -221,4 +230,26 @@ func (m *Main) Close() error {
 		}
 	})
 	return errors.Join(errs...)
+}
+
+// prune applies retention now and every PruneInterval until ctx ends.
+func (m *Main) prune(ctx context.Context, r storage.Retention) {
+	interval := cmp.Or(m.PruneInterval, time.Hour)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		res, err := m.DB.Prune(ctx, r, 500)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.log.Error("retention stopped", "error", err)
+		case res.Removed > 0 || res.Tombstones > 0:
+			m.Server.Invalidate(res.Tags)
+			m.log.Info("retention removed items", "items", res.Removed, "tombstones", res.Tombstones)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
