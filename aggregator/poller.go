@@ -8,10 +8,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -44,10 +46,57 @@ type Poller struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
+	// OnPoll, when set, is called after every poll Run makes.
+	OnPoll func(feed feedmux.Feed, res Result, err error, took time.Duration)
+
 	feeds  chan []feedmux.Feed
 	tagger atomic.Pointer[Tagger]
+	ready  atomic.Bool
 	// Stories, when set, groups new items into stories.
 	Stories *Grouper
+}
+
+// errParse marks a document that is not a feed feedmux can read.
+var errParse = errors.New("parse")
+
+// Ready reports whether Run has polled every feed that was due when it
+// started: one poll cycle is done.
+func (p *Poller) Ready() bool { return p.ready.Load() }
+
+// ErrorKind names the kind of a poll error for metrics: timeout, network,
+// tls, http_4xx, http_5xx, rate_limited, gone, too_large, parse or other.
+func ErrorKind(err error) string {
+	var se *StatusError
+	var ne net.Error
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &se):
+		switch {
+		case se.Code == http.StatusGone:
+			return "gone"
+		case se.Code == http.StatusTooManyRequests:
+			return "rate_limited"
+		case se.Code >= 500:
+			return "http_5xx"
+		}
+		return "http_4xx"
+	case errors.Is(err, ErrBodyTooLarge):
+		return "too_large"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &certErr), errors.As(err, &recErr):
+		return "tls"
+	case errors.As(err, &dnsErr), errors.As(err, &opErr):
+		return "network"
+	case errors.Is(err, errParse):
+		return "parse"
+	}
+	return "other"
 }
 
 // SetRules makes the poller tag the items it stores with t from now on.
@@ -224,7 +273,7 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 			// Without validators the next poll fetches the document again
 			// instead of a 304 hiding that it is still broken.
 			st.ETag, st.LastModified = "", ""
-			return f, fmt.Errorf("parse: %w", perr)
+			return f, fmt.Errorf("%w: %w", errParse, perr)
 		}
 		f.warning = fmt.Sprintf("malformed document: kept the %d items that could be read (%v)", len(doc.Items), perr)
 	}

@@ -46,6 +46,9 @@ func (p *Poller) Run(ctx context.Context) error {
 		waiting  = map[string][]job{} // due, held back by their host's limit
 		current  = map[string]feedmux.Feed{}
 		timer    = time.NewTimer(time.Hour)
+		// pending holds the feeds due at the first plan; when all have
+		// been polled, the first cycle is done and the poller is ready.
+		pending map[string]bool
 	)
 	defer timer.Stop()
 	defer wg.Wait()
@@ -67,7 +70,11 @@ func (p *Poller) Run(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				res, err := p.Poll(ctx, j.feed)
-				p.logPoll(j.feed, res, err, p.Now().Sub(now))
+				took := p.Now().Sub(now)
+				p.logPoll(j.feed, res, err, took)
+				if p.OnPoll != nil {
+					p.OnPoll(j.feed, res, err, took)
+				}
 				next := res.NextCheck
 				if next.IsZero() { // storage failed: try again later
 					next = p.Now().Add(j.feed.Interval)
@@ -85,6 +92,12 @@ func (p *Poller) Run(ctx context.Context) error {
 			return nil
 		case j := <-done:
 			delete(inFlight, j.feed.URL)
+			if pending != nil {
+				delete(pending, j.feed.URL)
+				if len(pending) == 0 {
+					p.ready.Store(true)
+				}
+			}
 			host := hostOf(j.feed.URL)
 			hosts[host]--
 			if w := waiting[host]; len(w) > 0 {
@@ -109,6 +122,22 @@ func (p *Poller) Run(ctx context.Context) error {
 					return nil
 				}
 				return err
+			}
+			if pending == nil {
+				pending = map[string]bool{}
+				for _, j := range queue {
+					if !j.due.After(now) {
+						pending[j.feed.URL] = true
+					}
+				}
+			}
+			for u := range pending {
+				if _, ok := current[u]; !ok {
+					delete(pending, u) // removed before its first poll
+				}
+			}
+			if len(pending) == 0 {
+				p.ready.Store(true)
 			}
 		case <-wake:
 		}

@@ -58,6 +58,24 @@ func (s *Server) handleAll(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tags []string, format string) {
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	hit := false
+	defer func() { s.Metrics.observeRequest(format, rec.status, hit) }()
+	s.feed(rec, r, tags, format, &hit)
+}
+
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, format string, hit *bool) {
 	cfg := s.cfg.Load()
 	q := r.URL.Query()
 	req := feedRequest{tags: tags, format: format, token: cfg.tokenOK(q.Get("token"))}
@@ -94,13 +112,14 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tags []string
 	}
 	base := s.baseURL(r)
 	key := format + " " + base + r.URL.RequestURI()
-	doc, _, err := s.cache.get(key, func() (*rendered, error) {
+	doc, cached, err := s.cache.get(key, func() (*rendered, error) {
 		return s.renderFeed(r, cfg, req, key, base)
 	})
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
+	*hit = cached
 	h := w.Header()
 	if doc.status != http.StatusOK {
 		h.Set("Cache-Control", "no-cache")

@@ -37,6 +37,7 @@ type Store interface {
 	TopStories(ctx context.Context, since time.Time, per int) (map[string][]storage.StorySummary, error)
 	Tags(ctx context.Context) ([]feedmux.TagCount, error)
 	FeedStates(ctx context.Context) ([]feedmux.FeedState, error)
+	Ping(ctx context.Context) error
 }
 
 // Config is what the output depends on besides the stored items.
@@ -75,6 +76,11 @@ type Server struct {
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Ready, when set, says whether the daemon has done its first poll
+	// cycle, for /readyz.
+	Ready func() bool
+	// Metrics, when set, is served at /metrics and counts requests.
+	Metrics *Metrics
 }
 
 // New returns a Server that reads from db.
@@ -124,7 +130,34 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if s.Metrics == nil {
+			http.NotFound(w, r)
+			return
+		}
+		s.Metrics.handler().ServeHTTP(w, r)
+	})
 	return mux
+}
+
+// handleReady answers 200 once the database answers and the first poll
+// cycle is done, 503 with the reason before.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		s.log.Warn("not ready: database", "error", err)
+		http.Error(w, "not ready: the database does not answer", http.StatusServiceUnavailable)
+		return
+	}
+	if s.Ready != nil && !s.Ready() {
+		http.Error(w, "not ready: the first poll cycle is not done", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
 }
 
 // Listen opens the listening socket, so that a bad address fails at once.

@@ -201,3 +201,25 @@ func fromNullUnix(n sql.NullInt64) time.Time {
 	}
 	return time.Unix(n.Int64, 0).UTC()
 }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+// Size is the database's size on disk: the file and its write-ahead log.
+func (db *DB) Size() (int64, error) {
+	var total int64
+	for _, suffix := range []string{"", "-wal"} {
+		fi, err := os.Stat(db.path + suffix)
+		if err != nil {
+			if suffix != "" && os.IsNotExist(err) {
+				continue
+			}
+			return 0, err
+		}
+		total += fi.Size()
+	}
+	return total, nil
+}

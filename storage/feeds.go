@@ -138,3 +138,16 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// FeedHealth counts the configured feeds by health: ok, failing, gone.
+func (db *DB) FeedHealth(ctx context.Context) (map[string]int, error) {
+	states, err := db.FeedStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{"ok": 0, "failing": 0, "gone": 0}
+	for i := range states {
+		out[states[i].Health()]++
+	}
+	return out, nil
+}

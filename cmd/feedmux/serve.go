@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
 	"github.com/feedmux/feedmux/storage"
@@ -153,6 +154,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Poller.MinInterval = time.Duration(cfg.Poll.MinInterval)
 	m.Poller.MaxInterval = time.Duration(cfg.Poll.MaxInterval)
 	m.Poller.OnChange = m.Server.Invalidate
+	metrics := server.NewMetrics(db)
+	m.Server.Metrics = metrics
+	m.Server.Ready = m.Poller.Ready
+	m.Poller.OnPoll = func(_ feedmux.Feed, res aggregator.Result, err error, took time.Duration) {
+		metrics.ObservePoll(res.Status, aggregator.ErrorKind(err), took, res.Bytes, res.Inserted, res.Updated)
+	}
 	tagger, err := aggregator.NewTagger(cfg.Rules())
 	if err != nil {
 		return fmt.Errorf("topic rules: %w", err)

@@ -1,0 +1,149 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are what /metrics reports, in the Prometheus text format.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	polls         *prometheus.CounterVec
+	pollDuration  prometheus.Histogram
+	fetchedBytes  prometheus.Counter
+	itemsInserted prometheus.Counter
+	itemsUpdated  prometheus.Counter
+	requests      *prometheus.CounterVec
+	cacheHits     prometheus.Counter
+	cacheMisses   prometheus.Counter
+}
+
+// MetricsSource answers the gauges read at each scrape.
+type MetricsSource interface {
+	// FeedHealth counts the configured feeds by health: ok, failing, gone.
+	FeedHealth(ctx context.Context) (map[string]int, error)
+	// Size is the database's size on disk in bytes.
+	Size() (int64, error)
+}
+
+// NewMetrics registers feedmux's metrics, the Go runtime's and the
+// process's.
+func NewMetrics(src MetricsSource) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedmux_polls_total",
+			Help: "Polls of source feeds by result: ok, not_modified or error, and for errors their kind.",
+		}, []string{"result", "error_kind"}),
+		pollDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "feedmux_poll_duration_seconds",
+			Help:    "Time one poll took: fetch, parse and store.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
+		fetchedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_fetched_bytes_total",
+			Help: "Bytes of feed bodies fetched, after decompression.",
+		}),
+		itemsInserted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_items_inserted_total",
+			Help: "Items stored for the first time.",
+		}),
+		itemsUpdated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_items_updated_total",
+			Help: "Stored items rewritten because their source changed them.",
+		}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedmux_output_requests_total",
+			Help: "Requests for output feeds by format (atom, rss, json) and HTTP status.",
+		}, []string{"format", "status"}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_render_cache_hits_total",
+			Help: "Output feed requests answered from the render cache.",
+		}),
+		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_render_cache_misses_total",
+			Help: "Output feed requests that rendered the feed.",
+		}),
+	}
+	m.reg.MustRegister(m.polls, m.pollDuration, m.fetchedBytes, m.itemsInserted, m.itemsUpdated,
+		m.requests, m.cacheHits, m.cacheMisses,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&sourceCollector{src: src,
+			feeds: prometheus.NewDesc("feedmux_feeds", "Configured source feeds by health: ok, failing, gone.", []string{"state"}, nil),
+			size:  prometheus.NewDesc("feedmux_database_bytes", "Size of the SQLite database on disk, write-ahead log included.", nil, nil),
+		})
+	// Every label value exists from the start, so a rate over it works
+	// before the first event.
+	m.polls.WithLabelValues("ok", "")
+	m.polls.WithLabelValues("not_modified", "")
+	return m
+}
+
+// ObservePoll records one poll: its status (304 is not_modified), error
+// kind ("" for none), duration, bytes and items.
+func (m *Metrics) ObservePoll(status int, errKind string, took time.Duration, bytes, inserted, updated int) {
+	switch {
+	case errKind != "":
+		m.polls.WithLabelValues("error", errKind).Inc()
+	case status == http.StatusNotModified:
+		m.polls.WithLabelValues("not_modified", "").Inc()
+	default:
+		m.polls.WithLabelValues("ok", "").Inc()
+	}
+	m.pollDuration.Observe(took.Seconds())
+	m.fetchedBytes.Add(float64(bytes))
+	m.itemsInserted.Add(float64(inserted))
+	m.itemsUpdated.Add(float64(updated))
+}
+
+func (m *Metrics) observeRequest(format string, status int, hit bool) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(format, strconv.Itoa(status)).Inc()
+	if hit {
+		m.cacheHits.Inc()
+	} else if status == http.StatusOK || status == http.StatusNotModified {
+		m.cacheMisses.Inc()
+	}
+}
+
+func (m *Metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// sourceCollector reads the gauges that live in the database at scrape time.
+type sourceCollector struct {
+	src   MetricsSource
+	feeds *prometheus.Desc
+	size  *prometheus.Desc
+}
+
+func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.feeds
+	ch <- c.size
+}
+
+func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if health, err := c.src.FeedHealth(ctx); err == nil {
+		for _, state := range []string{"ok", "failing", "gone"} {
+			ch <- prometheus.MustNewConstMetric(c.feeds, prometheus.GaugeValue, float64(health[state]), state)
+		}
+	} else {
+		ch <- prometheus.NewInvalidMetric(c.feeds, err)
+	}
+	if n, err := c.src.Size(); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(n))
+	} else {
+		ch <- prometheus.NewInvalidMetric(c.size, err)
+	}
+}
