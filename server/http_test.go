@@ -616,3 +616,20 @@ func TestHTTP_Stories(t *testing.T) {
 		t.Errorf("index does not show the story of the day or the stories links")
 	}
 }
+
+func TestHTTP_Ready(t *testing.T) {
+	ts := newTestServer(t, hostileItems())
+	ready := false
+	ts.Ready = func() bool { return ready }
+	if resp := ts.get(t, "/readyz"); resp.StatusCode != 503 {
+		t.Errorf("/readyz before the first cycle: %d, want 503", resp.StatusCode)
+	}
+	ready = true
+	if resp := ts.get(t, "/readyz"); resp.StatusCode != 200 {
+		t.Errorf("/readyz after the first cycle: %d, want 200", resp.StatusCode)
+	}
+	ts.db.Close()
+	if resp := ts.get(t, "/readyz"); resp.StatusCode != 503 {
+		t.Errorf("/readyz with the database closed: %d, want 503", resp.StatusCode)
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/xml"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -29,7 +30,7 @@ type opmlOutline struct {
 	Text    string `xml:"text,attr"`
 	Title   string `xml:"title,attr"`
 	XMLURL  string `xml:"xmlUrl,attr"`
-	HTMLURL string `xml:"htmlUrl,attr"`
+	HTMLURL string `xml:"htmlUrl,attr,omitempty"`
 }
 
 // visibleTags returns the tags the request may see: the private ones only
@@ -94,5 +95,64 @@ func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
 	}
 	buf.WriteByte('\n')
 	w.Header().Set("Content-Disposition", `attachment; filename="feedmux-topics.opml"`)
+	writeBody(w, "text/x-opml; charset=utf-8", buf.Bytes())
+}
+
+// opmlFolder is a tag's outline in /feeds.opml, holding its feeds.
+type opmlFolder struct {
+	Text     string        `xml:"text,attr"`
+	Title    string        `xml:"title,attr"`
+	Outlines []opmlOutline `xml:"outline"`
+}
+
+// handleFeedsOPML serves the configured source feeds as OPML 2.0, one
+// folder per tag (a feed with several tags is in each), untagged feeds at
+// the top. Private tags are left out without the token.
+func (s *Server) handleFeedsOPML(w http.ResponseWriter, r *http.Request) {
+	states, err := s.db.FeedStates(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	cfg := s.cfg.Load()
+	token := cfg.tokenOK(r.URL.Query().Get("token"))
+	folders := map[string][]opmlOutline{}
+	var loose []opmlOutline
+	for i := range states {
+		st := &states[i]
+		o := opmlOutline{Type: "rss", Text: st.Name(), Title: st.Name(), XMLURL: st.URL, HTMLURL: st.SiteURL}
+		for _, t := range st.Tags {
+			if slices.Contains(cfg.PrivateTags, t) && !token {
+				continue
+			}
+			folders[t] = append(folders[t], o)
+		}
+		if len(st.Tags) == 0 {
+			loose = append(loose, o)
+		}
+	}
+	type doc struct {
+		XMLName xml.Name `xml:"opml"`
+		Version string   `xml:"version,attr"`
+		Head    opmlHead `xml:"head"`
+		Body    []any    `xml:"body>outline"`
+	}
+	d := doc{Version: "2.0", Head: opmlHead{Title: "feedmux sources", DocsURL: "https://opml.org/spec2.opml"}}
+	for _, t := range slices.Sorted(maps.Keys(folders)) {
+		d.Body = append(d.Body, opmlFolder{Text: t, Title: t, Outlines: folders[t]})
+	}
+	for _, o := range loose {
+		d.Body = append(d.Body, o)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(d); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	buf.WriteByte('\n')
+	w.Header().Set("Content-Disposition", `attachment; filename="feedmux-sources.opml"`)
 	writeBody(w, "text/x-opml; charset=utf-8", buf.Bytes())
 }

@@ -126,6 +126,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.HandleFunc("GET /feeds", s.handleFeeds)
 	mux.HandleFunc("GET /feeds.json", s.handleFeedsJSON)
+	mux.HandleFunc("GET /feeds.opml", s.handleFeedsOPML)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
