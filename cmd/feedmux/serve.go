@@ -38,6 +38,7 @@ type Main struct {
 	override func(*Config) // the flags and environment, over the file
 	reloadMu sync.Mutex
 	tagger   string // the fingerprint of the rules in use
+	oneShot  bool   // feedmux fetch, not serve
 	// configStat is the configuration file as it was when last read.
 	configStat os.FileInfo
 	pollCtx    context.Context
@@ -61,7 +62,11 @@ func NewMain() *Main {
 // ParseFlags reads the serve flags, the FEEDMUX_* environment and the
 // configuration file, in that order of precedence.
 func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	command, about := "serve", "Polls the feeds of the configuration and serves one merged feed per tag."
+	if m.oneShot {
+		command, about = "fetch", "Polls every feed of the configuration once, stores what they hold, prints a summary and exits."
+	}
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration `file` (env FEEDMUX_CONFIG, default ./feeds.toml)")
 	dbPath := fs.String("db", "", "SQLite database `file` (env FEEDMUX_DB, default [storage] path: ./data/feedmux.db)")
@@ -69,14 +74,14 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 	logFormat := fs.String("log-format", "text", "log format: text or json (env FEEDMUX_LOG_FORMAT)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error (env FEEDMUX_LOG_LEVEL)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: feedmux serve [flags]\n\nPolls the feeds of the configuration and serves one merged feed per tag.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: feedmux %s [flags]\n\n%s\n\nFlags:\n", command, about)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "feedmux serve: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "feedmux %s: unexpected argument %q\n", command, fs.Arg(0))
 		fs.Usage()
 		return errUsage
 	}
@@ -140,35 +145,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	fetcher := aggregator.NewFetcher(aggregator.FetcherConfig{
-		Timeout:        time.Duration(cfg.Poll.Timeout),
-		ConnectTimeout: time.Duration(cfg.Poll.ConnectTimeout),
-		TLSTimeout:     time.Duration(cfg.Poll.TLSTimeout),
-		HeaderTimeout:  time.Duration(cfg.Poll.HeaderTimeout),
-		MaxBody:        cfg.Poll.MaxBody,
-		UserAgent:      m.userAgent(),
-	})
-	m.Poller = aggregator.NewPoller(db, fetcher, m.log)
-	m.Poller.Concurrency = cfg.Poll.Concurrency
-	m.Poller.PerHost = cfg.Poll.PerHost
-	m.Poller.MinInterval = time.Duration(cfg.Poll.MinInterval)
-	m.Poller.MaxInterval = time.Duration(cfg.Poll.MaxInterval)
+	if m.Poller, err = m.newPoller(ctx, db); err != nil {
+		return err
+	}
 	m.Poller.OnChange = m.Server.Invalidate
 	metrics := server.NewMetrics(db)
 	m.Server.Metrics = metrics
 	m.Server.Ready = m.Poller.Ready
 	m.Poller.OnPoll = func(_ feedmux.Feed, res aggregator.Result, err error, took time.Duration) {
 		metrics.ObservePoll(res.Status, aggregator.ErrorKind(err), took, res.Bytes, res.Inserted, res.Updated)
-	}
-	tagger, err := aggregator.NewTagger(cfg.Rules())
-	if err != nil {
-		return fmt.Errorf("topic rules: %w", err)
-	}
-	m.Poller.SetRules(tagger)
-	m.tagger = tagger.Fingerprint()
-	m.Poller.Stories = aggregator.NewGrouper(cfg.StoryConfig())
-	if err := m.Poller.LoadStories(ctx); err != nil {
-		return err
 	}
 	m.Poller.SetFeeds(cfg.FeedList())
 
@@ -205,6 +190,36 @@ func (m *Main) Run(ctx context.Context) error {
 	m.log.Info("started", "version", Version(), "listen", m.Server.Addr().String(),
 		"config", m.ConfigPath, "db", cfg.Storage.Path, "feeds", len(cfg.Feeds))
 	return nil
+}
+
+// newPoller builds the poller of the configuration: fetcher, limits,
+// rules, and the story grouper filled from the database.
+func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Poller, error) {
+	cfg := m.Config
+	fetcher := aggregator.NewFetcher(aggregator.FetcherConfig{
+		Timeout:        time.Duration(cfg.Poll.Timeout),
+		ConnectTimeout: time.Duration(cfg.Poll.ConnectTimeout),
+		TLSTimeout:     time.Duration(cfg.Poll.TLSTimeout),
+		HeaderTimeout:  time.Duration(cfg.Poll.HeaderTimeout),
+		MaxBody:        cfg.Poll.MaxBody,
+		UserAgent:      m.userAgent(),
+	})
+	p := aggregator.NewPoller(db, fetcher, m.log)
+	p.Concurrency = cfg.Poll.Concurrency
+	p.PerHost = cfg.Poll.PerHost
+	p.MinInterval = time.Duration(cfg.Poll.MinInterval)
+	p.MaxInterval = time.Duration(cfg.Poll.MaxInterval)
+	tagger, err := aggregator.NewTagger(cfg.Rules())
+	if err != nil {
+		return nil, fmt.Errorf("topic rules: %w", err)
+	}
+	p.SetRules(tagger)
+	m.tagger = tagger.Fingerprint()
+	p.Stories = aggregator.NewGrouper(cfg.StoryConfig())
+	if err := p.LoadStories(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 func (m *Main) userAgent() string {
