@@ -63,6 +63,7 @@ Usage:
   feedmux serve [-config PATH] [-db PATH] [-listen ADDR]   poll feeds and serve them
   feedmux fetch [-config PATH] [-db PATH]                  poll every feed once, store, print a summary
   feedmux check [-config PATH]                             validate the configuration
+  feedmux healthcheck [-config PATH] [-listen ADDR]        exit 0 when the local feedmux answers /healthz
   feedmux import-opml FILE.opml                            print [[feed]] entries for an OPML list
   feedmux version                                          print the version
 
@@ -80,6 +81,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return runServe(ctx, args[1:], stderr, getenv)
 	case "check":
 		return runCheck(args[1:], stdout, stderr, getenv)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], stdout, stderr, getenv)
 	case "fetch":
 		return runFetch(ctx, args[1:], stdout, stderr, getenv)
 	case "import-opml":

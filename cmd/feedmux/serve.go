@@ -34,11 +34,12 @@ type Main struct {
 	// changes; 0 means 2s, negative turns watching off.
 	WatchInterval time.Duration
 
-	log      *slog.Logger
-	override func(*Config) // the flags and environment, over the file
-	reloadMu sync.Mutex
-	tagger   string // the fingerprint of the rules in use
-	oneShot  bool   // feedmux fetch, not serve
+	log         *slog.Logger
+	override    func(*Config) // the flags and environment, over the file
+	reloadMu    sync.Mutex
+	tagger      string // the fingerprint of the rules in use
+	oneShot     bool   // feedmux fetch, not serve
+	healthcheck bool   // feedmux healthcheck
 	// configStat is the configuration file as it was when last read.
 	configStat os.FileInfo
 	pollCtx    context.Context
@@ -65,6 +66,9 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 	command, about := "serve", "Polls the feeds of the configuration and serves one merged feed per tag."
 	if m.oneShot {
 		command, about = "fetch", "Polls every feed of the configuration once, stores what they hold, prints a summary and exits."
+	}
+	if m.healthcheck {
+		command, about = "healthcheck", "Asks the feedmux serving on the configured address for /healthz; exits 0 when healthy, 1 when not."
 	}
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
