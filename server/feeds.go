@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -24,6 +25,7 @@ var feedsTemplate = template.Must(template.New("feeds").Funcs(template.FuncMap{
 type feedsPage struct {
 	Base  string
 	Feeds []feedmux.FeedState
+	Spark map[string]template.HTML // items per day, by feed URL
 	Now   time.Time
 	OK    int
 	Bad   int
@@ -37,7 +39,16 @@ func (s *Server) handleFeeds(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	page := feedsPage{Base: s.baseURL(r), Feeds: states, Now: s.Now()}
+	states = s.hidePrivate(r, states)
+	activity, err := s.db.Activity(r.Context(), s.Now(), sparkDays)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	page := feedsPage{Base: s.baseURL(r), Feeds: states, Now: s.Now(), Spark: map[string]template.HTML{}}
+	for i := range states {
+		page.Spark[states[i].URL] = sparkline(activity.Feeds[states[i].URL], states[i].Name())
+	}
 	for i := range states {
 		switch states[i].Health() {
 		case "ok":
@@ -80,6 +91,7 @@ func (s *Server) handleFeedsJSON(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	states = s.hidePrivate(r, states)
 	out := make([]feedStatus, 0, len(states))
 	for i := range states {
 		st := &states[i]
@@ -138,4 +150,19 @@ func until(now, t time.Time) string {
 		return "in " + strconv.Itoa(int(d/time.Hour)) + " h"
 	}
 	return "in " + strconv.Itoa(int(d/(24*time.Hour))) + " days"
+}
+
+// hidePrivate removes private tags from feed states, unless the request
+// carries the token.
+func (s *Server) hidePrivate(r *http.Request, states []feedmux.FeedState) []feedmux.FeedState {
+	cfg := s.cfg.Load()
+	if len(cfg.PrivateTags) == 0 || cfg.tokenOK(r.URL.Query().Get("token")) {
+		return states
+	}
+	for i := range states {
+		states[i].Tags = slices.DeleteFunc(slices.Clone(states[i].Tags), func(t string) bool {
+			return slices.Contains(cfg.PrivateTags, t)
+		})
+	}
+	return states
 }

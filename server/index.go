@@ -34,7 +34,8 @@ type indexTag struct {
 	feedmux.TagCount
 	Title           string
 	Atom, RSS, JSON string
-	Stories         string // the story view's Atom feed
+	Stories         string        // the story view's Atom feed
+	Spark           template.HTML // items per day
 	// Top holds the tag's largest stories of the last day.
 	Top []storage.StorySummary
 }
@@ -56,6 +57,11 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	activity, err := s.db.Activity(r.Context(), s.Now(), sparkDays)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	base := s.baseURL(r)
 	cfg := s.cfg.Load()
 	page := indexPage{Base: base, OPML: base + "/tags.opml" + query, Now: s.Now()}
@@ -67,6 +73,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			JSON: s.tagFeedURL(base, tc.Tag, formatJSON, token),
 			Top:  top[tc.Tag],
 		}
+		it.Spark = sparkline(activity.Tags[tc.Tag], tc.Tag)
 		it.Stories = it.Atom + "?view=stories"
 		if strings.Contains(it.Atom, "?") {
 			it.Stories = strings.Replace(it.Atom, "?", "?view=stories&", 1)

@@ -38,6 +38,7 @@ type Store interface {
 	Tags(ctx context.Context) ([]feedmux.TagCount, error)
 	FeedStates(ctx context.Context) ([]feedmux.FeedState, error)
 	Ping(ctx context.Context) error
+	Activity(ctx context.Context, now time.Time, days int) (storage.Activity, error)
 }
 
 // Config is what the output depends on besides the stored items.

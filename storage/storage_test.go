@@ -600,3 +600,31 @@ func TestDB_Retention(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestDB_Activity(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	feed := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{feed}); err != nil {
+		t.Fatal(err)
+	}
+	items := []feedmux.Item{
+		item("today", "T", t0.Add(-time.Hour), "world"),
+		item("today2", "T", t0, "world", "iran"),
+		item("yesterday", "T", t0.Add(-25*time.Hour), "world"),
+		item("old", "T", t0.Add(-20*24*time.Hour), "world"),
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, items); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.Activity(ctx, t0, 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]int, 14)
+	want[13], want[12] = 2, 1
+	if !slices.Equal(a.Tags["world"], want) || !slices.Equal(a.Feeds[feed.URL], want) || a.Tags["iran"][13] != 1 {
+		t.Errorf("Activity = %v / %v, want world and the feed %v", a.Tags, a.Feeds, want)
+	}
+}

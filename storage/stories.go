@@ -376,3 +376,57 @@ func (db *DB) SetMeta(ctx context.Context, key, value string) error {
 		return err
 	})
 }
+
+// Activity counts items per day, by publication time, over the days
+// before now: for each tag and for each feed (by configured URL), a slice
+// of days counts, oldest first, the last ending at now.
+type Activity struct {
+	Tags  map[string][]int
+	Feeds map[string][]int
+}
+
+// Activity returns the items per day of the last days days.
+func (db *DB) Activity(ctx context.Context, now time.Time, days int) (Activity, error) {
+	end := now.Unix()
+	start := end - int64(days)*86400
+	a := Activity{Tags: map[string][]int{}, Feeds: map[string][]int{}}
+	add := func(m map[string][]int, key string, t int64, n int) {
+		d := int((t - start - 1) / 86400)
+		if d < 0 || d >= days {
+			return
+		}
+		if m[key] == nil {
+			m[key] = make([]int, days)
+		}
+		m[key][d] += n
+	}
+	for _, q := range []struct {
+		into  map[string][]int
+		query string
+	}{
+		{a.Tags, `SELECT tag, sort_time, 1 FROM item_tags WHERE sort_time > ? AND sort_time <= ?`},
+		{a.Feeds, `SELECT f.url, i.sort_time, 1 FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.sort_time > ? AND i.sort_time <= ?`},
+	} {
+		rows, err := db.read.QueryContext(ctx, q.query, start, end)
+		if err != nil {
+			return Activity{}, fmt.Errorf("activity: %w", err)
+		}
+		for rows.Next() {
+			var (
+				key string
+				t   int64
+				n   int
+			)
+			if err := rows.Scan(&key, &t, &n); err != nil {
+				rows.Close()
+				return Activity{}, fmt.Errorf("activity: %w", err)
+			}
+			add(q.into, key, t, n)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return Activity{}, fmt.Errorf("activity: %w", err)
+		}
+	}
+	return a, nil
+}
