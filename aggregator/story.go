@@ -142,7 +142,15 @@ func (g *Grouper) Add(it StoryItem) int64 {
 // bestMatch returns the earlier item most similar to d, if similar enough.
 func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 	n := float64(len(g.docs) + 1)
-	idf := func(t string) float64 { return math.Log((n + 1) / float64(g.df[t]+1)) }
+	weights := make(map[string]float64, 4*len(d.terms))
+	idf := func(t string) float64 {
+		w, ok := weights[t]
+		if !ok {
+			w = math.Log((n + 1) / float64(g.df[t]+1))
+			weights[t] = w
+		}
+		return w
+	}
 	// Blocking: only items sharing one of d's rarer terms are candidates.
 	maxDF := max(3, int(n/20))
 	candidates := map[*storyDoc]bool{}
@@ -168,6 +176,7 @@ func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 		return math.Sqrt(s)
 	}
 	dn := norm(d.terms)
+	centroids := map[int64]float64{} // story: similarity of d with its sum
 	var best *storyDoc
 	bestSim := g.cfg.Threshold
 	for c := range candidates {
@@ -195,7 +204,12 @@ func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 		sim := dot / (dn * norm(c.terms))
 		// An item may say the story in the words of several earlier
 		// reports: compare it with their sum as well.
-		sim = max(sim, g.centroidSim(d, c.story, idf, dn))
+		cs, ok := centroids[c.story]
+		if !ok {
+			cs = g.centroidSim(d, c.story, idf, dn)
+			centroids[c.story] = cs
+		}
+		sim = max(sim, cs)
 		if sim > bestSim || (sim == bestSim && best != nil && c.id < best.id) {
 			best, bestSim = c, sim
 		}

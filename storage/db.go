@@ -223,3 +223,10 @@ func (db *DB) Size() (int64, error) {
 	}
 	return total, nil
 }
+
+// ItemCount is the number of stored items, copies included.
+func (db *DB) ItemCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items`).Scan(&n)
+	return n, err
+}

@@ -60,8 +60,9 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 		}
 		defer addTag.Close()
 
+		// canonical_url <> '' lets SQLite use the partial index.
 		findFirst, err := tx.PrepareContext(ctx, `SELECT id, sort_time FROM items
-			WHERE canonical_url = ?1 AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`)
+			WHERE canonical_url = ?1 AND canonical_url <> '' AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`)
 		if err != nil {
 			return err
 		}

@@ -63,35 +63,40 @@ func (db *DB) SetStories(ctx context.Context, stories map[int64]int64) ([]string
 			return err
 		}
 		defer set.Close()
-		changed := map[string]bool{}
+		var ids []any
 		for id, story := range stories {
 			res, err := set.ExecContext(ctx, story, id)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
+			if n, _ := res.RowsAffected(); n > 0 {
+				ids = append(ids, id, story)
 			}
-			// Every member's tags: a story shows in the views of all of them.
-			rows, err := tx.QueryContext(ctx, `SELECT DISTINCT tag FROM item_tags WHERE item_id IN
-				(SELECT id FROM items WHERE id = ?1 OR id = ?2 OR story_id = ?2)`, id, story)
-			if err != nil {
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		// Every member's tags: a story shows in the views of all of them.
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT tag FROM item_tags WHERE item_id IN (`+in+`)
+			UNION SELECT DISTINCT t.tag FROM items i JOIN item_tags t ON t.item_id = i.id WHERE i.story_id IN (`+in+`)`,
+			append(ids, ids...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t string
+			if err := rows.Scan(&t); err != nil {
 				return err
 			}
-			for rows.Next() {
-				var t string
-				if err := rows.Scan(&t); err != nil {
-					rows.Close()
-					return err
-				}
-				changed[t] = true
-			}
-			rows.Close()
-		}
-		for t := range changed {
 			tags = append(tags, t)
 		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		slices.Sort(tags)
+		tags = slices.Compact(tags)
 		return nil
 	})
 	if err != nil {

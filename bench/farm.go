@@ -1,0 +1,192 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// farm serves n loopback feeds of m items each, in RSS, Atom and JSON Feed
+// by turns, with ETag and Last-Modified, and can grow one item per feed.
+type farm struct {
+	n, m  int
+	tags  int // feed i carries tag t{i % tags}
+	epoch time.Time
+
+	mu    sync.RWMutex
+	extra int // items added to every feed since the start
+	cache map[int]*farmDoc
+	srv   *http.Server
+	URL   string
+}
+
+type farmDoc struct {
+	body  []byte
+	etag  string
+	mod   string
+	ctype string
+}
+
+func newFarm(n, m int) (*farm, error) {
+	f := &farm{n: n, m: m, tags: max(1, n/10), epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), cache: map[int]*farmDoc{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	f.URL = "http://" + ln.Addr().String()
+	f.srv = &http.Server{Handler: f}
+	go f.srv.Serve(ln)
+	return f, nil
+}
+
+func (f *farm) close() { f.srv.Close() }
+
+// grow adds one item to every feed.
+func (f *farm) grow() {
+	f.mu.Lock()
+	f.extra++
+	clear(f.cache)
+	f.mu.Unlock()
+}
+
+// feedURL is feed i's URL.
+func (f *farm) feedURL(i int) string {
+	return f.URL + "/f/" + strconv.Itoa(i) + "." + [...]string{"rss", "atom", "json"}[i%3]
+}
+
+func (f *farm) tag(i int) string { return "t" + strconv.Itoa(i%f.tags) }
+
+func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/f/")
+	dot := strings.IndexByte(name, '.')
+	i, err := strconv.Atoi(name[:max(dot, 0)])
+	if dot < 0 || err != nil || i < 0 || i >= f.n {
+		http.NotFound(w, r)
+		return
+	}
+	doc := f.doc(i)
+	h := w.Header()
+	h.Set("ETag", doc.etag)
+	h.Set("Last-Modified", doc.mod)
+	if r.Header.Get("If-None-Match") == doc.etag || r.Header.Get("If-Modified-Since") == doc.mod {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", doc.ctype)
+	h.Set("Content-Length", strconv.Itoa(len(doc.body)))
+	w.Write(doc.body)
+}
+
+func (f *farm) doc(i int) *farmDoc {
+	f.mu.RLock()
+	d, extra := f.cache[i], f.extra
+	f.mu.RUnlock()
+	if d != nil {
+		return d
+	}
+	d = f.render(i, extra)
+	f.mu.Lock()
+	if f.extra == extra {
+		f.cache[i] = d
+	}
+	f.mu.Unlock()
+	return d
+}
+
+// benchItem is one generated item.
+type benchItem struct {
+	n          int // its number in the feed; higher is newer
+	title, url string
+	published  time.Time
+	body       string
+	cats       []string
+}
+
+var words = strings.Fields(`government minister talks economy market energy election court health climate
+	security border trade technology research police storm council budget strike water school hospital
+	agreement protest summit ceasefire aid report study vaccine launch satellite bank inflation rate`)
+
+func (f *farm) items(i, extra int) []benchItem {
+	total := f.m + extra
+	out := make([]benchItem, 0, f.m)
+	for k := total - 1; k >= total-f.m; k-- { // newest first
+		w := func(j int) string { return words[(i*7+k*13+j*31)%len(words)] }
+		title := fmt.Sprintf("%s %s %s in %s as %s %s %s (%d-%d)", strings.ToUpper(w(0)[:1])+w(0)[1:], w(1), w(2), w(3), w(4), w(5), w(6), i, k)
+		var b strings.Builder
+		for p := range 4 {
+			fmt.Fprintf(&b, `<p>%s %s %s, <a href="https://source%d.example/ref/%d">%s</a> %s %s %s %s %s %s %s %s %s.</p>`,
+				w(p), w(p+1), w(p+2), i, k, w(p+3), w(p+4), w(p+5), w(p+6), w(p+7), w(p+8), w(p+9), w(p+10), w(p+11), w(p+12))
+			b.WriteString("<p>" + strings.Repeat(w(p+13)+" ", 12) + "</p>")
+		}
+		out = append(out, benchItem{
+			n: k, title: title, url: fmt.Sprintf("https://source%d.example/news/%d", i, k),
+			published: f.epoch.Add(time.Duration(k)*time.Hour + time.Duration(i)*time.Second),
+			body:      b.String(), cats: []string{w(20), w(21)},
+		})
+	}
+	return out
+}
+
+func (f *farm) render(i, extra int) *farmDoc {
+	items := f.items(i, extra)
+	var b strings.Builder
+	d := &farmDoc{mod: items[0].published.Format(http.TimeFormat)}
+	esc := html.EscapeString
+	switch i % 3 {
+	case 0:
+		d.ctype = "application/rss+xml"
+		fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Source %d</title><link>https://source%d.example/</link><description>Bench feed %d</description>`, i, i, i)
+		for _, it := range items {
+			fmt.Fprintf(&b, "<item><title>%s</title><link>%s</link><guid>%s</guid><pubDate>%s</pubDate>", esc(it.title), it.url, it.url, it.published.Format(time.RFC1123Z))
+			for _, c := range it.cats {
+				fmt.Fprintf(&b, "<category>%s</category>", c)
+			}
+			fmt.Fprintf(&b, "<description>%s</description></item>", esc(it.body))
+		}
+		b.WriteString("</channel></rss>")
+	case 1:
+		d.ctype = "application/atom+xml"
+		fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Source %d</title><id>tag:source%d.example,2026:feed</id><updated>%s</updated><link href="https://source%d.example/"/>`, i, i, items[0].published.Format(time.RFC3339), i)
+		for _, it := range items {
+			fmt.Fprintf(&b, `<entry><title>%s</title><id>%s</id><link href="%s"/><updated>%s</updated><author><name>Reporter %d</name></author>`, esc(it.title), it.url, it.url, it.published.Format(time.RFC3339), it.n%5)
+			for _, c := range it.cats {
+				fmt.Fprintf(&b, `<category term="%s"/>`, c)
+			}
+			fmt.Fprintf(&b, `<content type="html">%s</content></entry>`, esc(it.body))
+		}
+		b.WriteString("</feed>")
+	default:
+		d.ctype = "application/feed+json"
+		type jitem struct {
+			ID          string   `json:"id"`
+			URL         string   `json:"url"`
+			Title       string   `json:"title"`
+			ContentHTML string   `json:"content_html"`
+			Date        string   `json:"date_published"`
+			Tags        []string `json:"tags"`
+		}
+		doc := struct {
+			Version string  `json:"version"`
+			Title   string  `json:"title"`
+			Home    string  `json:"home_page_url"`
+			Items   []jitem `json:"items"`
+		}{"https://jsonfeed.org/version/1.1", "Source " + strconv.Itoa(i), fmt.Sprintf("https://source%d.example/", i), nil}
+		for _, it := range items {
+			doc.Items = append(doc.Items, jitem{it.url, it.url, it.title, it.body, it.published.Format(time.RFC3339), it.cats})
+		}
+		body, _ := json.Marshal(doc)
+		b.Write(body)
+	}
+	d.body = []byte(b.String())
+	sum := sha256.Sum256(d.body)
+	d.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
+	return d
+}

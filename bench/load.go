@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/aggregator"
+	"github.com/feedmux/feedmux/server"
+	"github.com/feedmux/feedmux/storage"
+)
+
+// busyLog counts log records that mention a locked database.
+type busyLog struct {
+	slog.Handler
+	busy, polls *atomic.Int64
+}
+
+func (h busyLog) Handle(ctx context.Context, r slog.Record) error {
+	text := r.Message
+	r.Attrs(func(a slog.Attr) bool {
+		text += " " + a.Value.String()
+		return true
+	})
+	if strings.Contains(text, "SQLITE_BUSY") || strings.Contains(text, "database is locked") {
+		h.busy.Add(1)
+	}
+	return nil
+}
+
+func (h busyLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h busyLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h busyLog) WithGroup(string) slog.Handler            { return h }
+
+// runLoad is the load-while-ingesting survival check: feedmux ingests a
+// large farm that keeps growing while clients read the tag feeds for dur.
+// It fails on any failed request, any SQLITE_BUSY anywhere, or a p99
+// latency of 50 ms or more.
+func runLoad(dur time.Duration, clients int) error {
+	const n, m = 1000, 50
+	f, err := newFarm(n, m)
+	if err != nil {
+		return err
+	}
+	defer f.close()
+	dir, err := os.MkdirTemp("", "feedmux-load-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := storage.Open(ctx, filepath.Join(dir, "load.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var busy, polls, pollErrors atomic.Int64
+	logger := slog.New(busyLog{busy: &busy, polls: &polls})
+	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-load"}), logger)
+	p.Concurrency, p.PerHost = 8, 8
+	p.MinInterval = time.Second
+	p.Stories = aggregator.NewGrouper(aggregator.DefaultStoryConfig)
+	srv := server.New(db, logger)
+	p.OnChange = srv.Invalidate
+	p.OnPoll = func(_ feedmux.Feed, _ aggregator.Result, err error, _ time.Duration) {
+		polls.Add(1)
+		if err != nil {
+			pollErrors.Add(1)
+			log.Printf("poll error: %v", err)
+		}
+	}
+	feeds := make([]feedmux.Feed, n)
+	for i := range feeds {
+		feeds[i] = feedmux.Feed{URL: f.feedURL(i), Tags: []string{f.tag(i)}, Interval: 2 * time.Second}
+	}
+	p.SetFeeds(feeds)
+	go p.Run(ctx)
+	if err := srv.Listen("127.0.0.1:0"); err != nil {
+		return err
+	}
+	go srv.Serve()
+	defer srv.Shutdown(context.Background())
+	base := "http://" + srv.Addr().String()
+
+	// The farm grows one item per feed every 2 s: ingest never rests.
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				f.grow()
+			}
+		}
+	}()
+
+	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var (
+		mu       sync.Mutex
+		lat      []time.Duration
+		failures []string
+		wg       sync.WaitGroup
+		finish   = time.Now().Add(dur)
+	)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(c), 7))
+			var mine []time.Duration
+			etags := map[string]string{}
+			for time.Now().Before(finish) {
+				path := fmt.Sprintf("/tags/t%d.%s", rng.IntN(f.tags), [...]string{"atom", "rss", "json"}[rng.IntN(3)])
+				if rng.IntN(10) == 0 {
+					path = "/all.atom"
+				}
+				req, _ := http.NewRequest("GET", base+path, nil)
+				if e := etags[path]; e != "" && rng.IntN(2) == 0 {
+					req.Header.Set("If-None-Match", e) // half the readers poll conditionally
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					mu.Lock()
+					failures = append(failures, err.Error())
+					mu.Unlock()
+					continue
+				}
+				discard(resp.Body)
+				resp.Body.Close()
+				// A tag not ingested yet is a 404 until its first items land.
+				if resp.StatusCode != 200 && resp.StatusCode != 304 && resp.StatusCode != 404 {
+					mu.Lock()
+					failures = append(failures, path+": "+resp.Status)
+					mu.Unlock()
+					continue
+				}
+				etags[path] = resp.Header.Get("ETag")
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	cancel()
+	slices.Sort(lat)
+	items, _ := db.ItemCount(context.Background())
+	p99 := time.Duration(0)
+	if len(lat) > 0 {
+		p99 = lat[len(lat)*99/100]
+	}
+	fmt.Printf("load: %s, %d clients: %d requests (%.0f/s), p50 %.2f ms, p99 %.2f ms, %d failed; ingest: %d polls, %d poll errors, %d items stored, %d SQLITE_BUSY\n",
+		dur, clients, len(lat), float64(len(lat))/dur.Seconds(), ms(lat[len(lat)/2]), ms(p99), len(failures), polls.Load(), pollErrors.Load(), items, busy.Load())
+	switch {
+	case len(failures) > 0:
+		return fmt.Errorf("%d requests failed, first: %s", len(failures), failures[0])
+	case busy.Load() > 0:
+		return fmt.Errorf("%d SQLITE_BUSY in the logs", busy.Load())
+	case pollErrors.Load() > 0:
+		return fmt.Errorf("%d polls failed", pollErrors.Load())
+	case p99 >= 50*time.Millisecond:
+		return fmt.Errorf("p99 %.2f ms, not under 50 ms", ms(p99))
+	case polls.Load() < int64(n):
+		return fmt.Errorf("only %d polls: the ingest did not run", polls.Load())
+	}
+	return nil
+}
