@@ -119,7 +119,9 @@ func (f *farm) items(i, extra int) []benchItem {
 	out := make([]benchItem, 0, f.m)
 	for k := total - 1; k >= total-f.m; k-- { // newest first
 		w := func(j int) string { return words[(i*7+k*13+j*31)%len(words)] }
-		title := fmt.Sprintf("%s %s %s in %s as %s %s %s (%d-%d)", strings.ToUpper(w(0)[:1])+w(0)[1:], w(1), w(2), w(3), w(4), w(5), w(6), i, k)
+		// Two names from a large made-up vocabulary, as real headlines
+		// carry rare words (people, places, products).
+		title := fmt.Sprintf("%s %s %s in %s as %s %s %s", name(i*31+k*17), w(1), w(2), name(i*7+k*101+3), w(4), w(5), w(6))
 		var b strings.Builder
 		for p := range 4 {
 			fmt.Fprintf(&b, `<p>%s %s %s, <a href="https://source%d.example/ref/%d">%s</a> %s %s %s %s %s %s %s %s %s.</p>`,
@@ -189,4 +191,19 @@ func (f *farm) render(i, extra int) *farmDoc {
 	sum := sha256.Sum256(d.body)
 	d.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
 	return d
+}
+
+// name makes up a word from syllables: about 8,000 distinct ones.
+func name(seed int) string {
+	syl := strings.Fields("ka lo mi ra ne su to va de zi po ba fe gu ri sa")
+	seed = seed*2654435761 + 12345
+	if seed < 0 {
+		seed = -seed
+	}
+	var b strings.Builder
+	for j := range 3 + seed%2 {
+		b.WriteString(syl[(seed>>(4*j))%len(syl)])
+	}
+	s := b.String()
+	return strings.ToUpper(s[:1]) + s[1:]
 }
