@@ -64,24 +64,37 @@ type StoryItem struct {
 }
 
 // Grouper assigns stories to items as they arrive. It is safe for
-// concurrent use.
+// concurrent use. Terms are interned as small integers, and a story keeps
+// term counts only once it has two members, so the window costs a few
+// hundred bytes per item.
 type Grouper struct {
 	cfg StoryConfig
 
 	mu       sync.Mutex
+	termIDs  map[string]term // interned terms of the items in the window
+	nextTerm term
 	docs     map[int64]*storyDoc
-	postings map[string][]*storyDoc
-	df       map[string]int
-	queue    []*storyDoc              // in arrival order, for eviction
-	stories  map[int64]map[string]int // story: term counts of its members in the window
+	postings map[term][]*storyDoc
+	df       map[term]int32
+	queue    []*storyDoc // in arrival order, for eviction
+	stories  map[int64]*storyState
 }
 
+type term = uint32
+
 type storyDoc struct {
-	id, story int64
-	terms     []string // sorted, unique
-	published time.Time
-	arrived   time.Time
-	evicted   bool
+	id, story          int64
+	terms              []term // sorted, unique
+	published, arrived int64  // unix seconds
+	evicted            bool
+}
+
+// storyState is a story's members in the window: how many, and once there
+// are two, the counts of their terms (the story's sum).
+type storyState struct {
+	members int32
+	first   *storyDoc
+	counts  map[term]int32
 }
 
 // NewGrouper returns an empty Grouper.
@@ -92,7 +105,8 @@ func NewGrouper(cfg StoryConfig) *Grouper {
 	if cfg.Threshold <= 0 {
 		cfg.Threshold = DefaultStoryConfig.Threshold
 	}
-	return &Grouper{cfg: cfg, docs: map[int64]*storyDoc{}, postings: map[string][]*storyDoc{}, df: map[string]int{}, stories: map[int64]map[string]int{}}
+	return &Grouper{cfg: cfg, termIDs: map[string]term{}, docs: map[int64]*storyDoc{},
+		postings: map[term][]*storyDoc{}, df: map[term]int32{}, stories: map[int64]*storyState{}}
 }
 
 // Len is the number of items in the window.
@@ -100,6 +114,22 @@ func (g *Grouper) Len() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.docs)
+}
+
+// intern returns the ids of words, sorted and unique.
+func (g *Grouper) intern(words []string) []term {
+	ids := make([]term, 0, len(words))
+	for _, w := range words {
+		id, ok := g.termIDs[w]
+		if !ok {
+			id = g.nextTerm
+			g.nextTerm++
+			g.termIDs[w] = id
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // Add places it in a story and returns the story's id: the id of the
@@ -112,8 +142,9 @@ func (g *Grouper) Add(it StoryItem) int64 {
 	if d, ok := g.docs[it.ID]; ok {
 		return d.story
 	}
-	g.evict(it.Arrived.Add(-g.cfg.Window))
-	d := &storyDoc{id: it.ID, story: it.Story, terms: storyTerms(it.Title, it.Source), published: it.Published, arrived: it.Arrived}
+	g.evict(it.Arrived.Add(-g.cfg.Window).Unix())
+	d := &storyDoc{id: it.ID, story: it.Story, terms: g.intern(storyTerms(it.Title, it.Source)),
+		published: it.Published.Unix(), arrived: it.Arrived.Unix()}
 	for _, t := range d.terms {
 		g.df[t]++
 	}
@@ -126,12 +157,20 @@ func (g *Grouper) Add(it StoryItem) int64 {
 	g.docs[d.id] = d
 	g.queue = append(g.queue, d)
 	st := g.stories[d.story]
-	if st == nil {
-		st = map[string]int{}
-		g.stories[d.story] = st
-	}
-	for _, t := range d.terms {
-		st[t]++
+	switch {
+	case st == nil:
+		g.stories[d.story] = &storyState{members: 1, first: d}
+	case st.counts == nil:
+		st.counts = make(map[term]int32, 2*len(d.terms))
+		for _, t := range st.first.terms {
+			st.counts[t]++
+		}
+		fallthrough
+	default:
+		st.members++
+		for _, t := range d.terms {
+			st.counts[t]++
+		}
 	}
 	for _, t := range d.terms {
 		g.postings[t] = append(g.postings[t], d)
@@ -142,8 +181,8 @@ func (g *Grouper) Add(it StoryItem) int64 {
 // bestMatch returns the earlier item most similar to d, if similar enough.
 func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 	n := float64(len(g.docs) + 1)
-	weights := make(map[string]float64, 4*len(d.terms))
-	idf := func(t string) float64 {
+	weights := make(map[term]float64, 4*len(d.terms))
+	idf := func(t term) float64 {
 		w, ok := weights[t]
 		if !ok {
 			w = math.Log((n + 1) / float64(g.df[t]+1))
@@ -152,7 +191,7 @@ func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 		return w
 	}
 	// Blocking: only items sharing one of d's rarer terms are candidates.
-	maxDF := max(3, int(n/20))
+	maxDF := int32(max(3, int(n/20)))
 	candidates := map[*storyDoc]bool{}
 	for _, t := range d.terms {
 		if g.df[t] > maxDF {
@@ -167,7 +206,7 @@ func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 	if len(candidates) == 0 {
 		return nil
 	}
-	norm := func(terms []string) float64 {
+	norm := func(terms []term) float64 {
 		s := 0.0
 		for _, t := range terms {
 			w := idf(t)
@@ -176,23 +215,24 @@ func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 		return math.Sqrt(s)
 	}
 	dn := norm(d.terms)
+	window := int64(g.cfg.Window / time.Second)
 	centroids := map[int64]float64{} // story: similarity of d with its sum
 	var best *storyDoc
 	bestSim := g.cfg.Threshold
 	for c := range candidates {
-		if gap := d.published.Sub(c.published); gap > g.cfg.Window || gap < -g.cfg.Window {
+		if gap := d.published - c.published; gap > window || gap < -window {
 			continue
 		}
 		dot, shared := 0.0, 0
 		for i, j := 0, 0; i < len(d.terms) && j < len(c.terms); {
-			switch strings.Compare(d.terms[i], c.terms[j]) {
-			case 0:
+			switch {
+			case d.terms[i] == c.terms[j]:
 				w := idf(d.terms[i])
 				dot += w * w
 				shared++
 				i++
 				j++
-			case -1:
+			case d.terms[i] < c.terms[j]:
 				i++
 			default:
 				j++
@@ -218,11 +258,14 @@ func (g *Grouper) bestMatch(d *storyDoc) *storyDoc {
 }
 
 // centroidSim is the cosine similarity of d with the sum of its story's
-// members.
-func (g *Grouper) centroidSim(d *storyDoc, story int64, idf func(string) float64, dn float64) float64 {
+// members; 0 for a story of one member, which the pairwise score covers.
+func (g *Grouper) centroidSim(d *storyDoc, story int64, idf func(term) float64, dn float64) float64 {
 	st := g.stories[story]
+	if st == nil || st.counts == nil {
+		return 0
+	}
 	dot, n2 := 0.0, 0.0
-	for t, c := range st {
+	for t, c := range st.counts {
 		w := idf(t) * float64(c)
 		n2 += w * w
 		if _, ok := slices.BinarySearch(d.terms, t); ok {
@@ -235,39 +278,47 @@ func (g *Grouper) centroidSim(d *storyDoc, story int64, idf func(string) float64
 	return dot / (dn * math.Sqrt(n2))
 }
 
-// evict drops the items that arrived before cutoff.
-func (g *Grouper) evict(cutoff time.Time) {
+// evict drops the items that arrived before cutoff (unix seconds).
+func (g *Grouper) evict(cutoff int64) {
 	n := 0
-	for n < len(g.queue) && g.queue[n].arrived.Before(cutoff) {
+	for n < len(g.queue) && g.queue[n].arrived < cutoff {
 		d := g.queue[n]
 		d.evicted = true
 		delete(g.docs, d.id)
 		if st := g.stories[d.story]; st != nil {
-			for _, t := range d.terms {
-				if st[t]--; st[t] <= 0 {
-					delete(st, t)
-				}
-			}
-			if len(st) == 0 {
+			if st.members--; st.members <= 0 {
 				delete(g.stories, d.story)
+			} else if st.counts != nil {
+				for _, t := range d.terms {
+					if st.counts[t]--; st.counts[t] <= 0 {
+						delete(st.counts, t)
+					}
+				}
 			}
 		}
 		for _, t := range d.terms {
-			if g.df[t]--; g.df[t] <= 0 {
-				delete(g.df, t)
-			}
-			ps := g.postings[t]
-			ps = slices.DeleteFunc(ps, func(p *storyDoc) bool { return p == d })
+			ps := slices.DeleteFunc(g.postings[t], func(p *storyDoc) bool { return p == d })
 			if len(ps) == 0 {
 				delete(g.postings, t)
 			} else {
 				g.postings[t] = ps
+			}
+			if g.df[t]--; g.df[t] <= 0 {
+				delete(g.df, t)
 			}
 		}
 		n++
 	}
 	if n > 0 {
 		g.queue = slices.Delete(g.queue, 0, n)
+		if len(g.df) < len(g.termIDs)/2 {
+			// Forget the words no item in the window uses any more.
+			for w, id := range g.termIDs {
+				if g.df[id] == 0 {
+					delete(g.termIDs, w)
+				}
+			}
+		}
 	}
 }
 

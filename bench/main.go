@@ -153,6 +153,10 @@ func runChild(args []string, into *Result) error {
 		return err
 	}
 	cmd := exec.Command(self, args...)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The daemon's default soft limit (cmd/feedmux memoryLimit).
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT=64MiB")
+	}
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = os.Stderr

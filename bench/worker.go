@@ -1,6 +1,8 @@
 package main
 
 import (
+	"runtime"
+	"runtime/pprof"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -155,6 +157,13 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 	r.NotModifiedSeconds, r.NotModifiedCPU = warm.Seconds(), cpu
 	r.CPUPer1000Feeds = cpu * 1000 / float64(f.n)
 	r.PeakRSSMB = peakRSSMB()
+	if path := os.Getenv("FEEDMUX_BENCH_HEAP"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			runtime.GC()
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	if size, err := db.Size(); err == nil && r.Items > 0 {
 		r.DBBytesPerItem = float64(size) / float64(r.Items)
 	}

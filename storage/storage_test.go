@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -626,5 +627,29 @@ func TestDB_Activity(t *testing.T) {
 	want[13], want[12] = 2, 1
 	if !slices.Equal(a.Tags["world"], want) || !slices.Equal(a.Feeds[feed.URL], want) || a.Tags["iran"][13] != 1 {
 		t.Errorf("Activity = %v / %v, want world and the feed %v", a.Tags, a.Feeds, want)
+	}
+}
+
+// BenchmarkSaveItems stores one poll of a 50-item feed: new items each
+// time, as a busy source brings them.
+func BenchmarkSaveItems(b *testing.B) {
+	ctx := b.Context()
+	db := mustOpen(b, "")
+	feed := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{feed}); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		items := make([]feedmux.Item, 50)
+		for i := range items {
+			n++
+			items[i] = item(fmt.Sprint(n), "Title of the item", t0.Add(time.Duration(n)*time.Second), "world", "news")
+			items[i].Content = strings.Repeat("<p>Body text of the item. </p>", 30)
+		}
+		if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, items); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
