@@ -16,8 +16,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +52,7 @@ type Poller struct {
 	OnPoll func(feed feedmux.Feed, res Result, err error, took time.Duration)
 
 	feeds  chan []feedmux.Feed
+	cpu    chan struct{} // slots for the CPU-heavy part of polls
 	tagger atomic.Pointer[Tagger]
 	ready  atomic.Bool
 	// Stories, when set, groups new items into stories.
@@ -110,6 +113,7 @@ func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
 		log:     log.With("component", "poller"),
 		Now:     time.Now,
 		feeds:   make(chan []feedmux.Feed, 1),
+		cpu:     make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 }
 
@@ -239,6 +243,11 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 		return f, nil
 	}
 	f.bytes = len(resp.Body)
+	// Parsing and sanitizing are the CPU-heavy part of a poll: at most
+	// half the cores do it at once, so that serving always has the rest.
+	p.cpu <- struct{}{}
+	release := sync.OnceFunc(func() { <-p.cpu })
+	defer release()
 	body, err := gunzipStray(resp.Body, p.fetcher.maxBody)
 	if err != nil {
 		return f, err
@@ -262,6 +271,7 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 		st.DiscoveredURL, st.CurrentURL = links[0], links[0]
 		st.ETag, st.LastModified = "", ""
 		p.log.Info("feed discovered", "feed", feed.URL, "discovered", links[0])
+		release() // the discovered feed's fetch takes a slot of its own
 		return p.fetch(ctx, feed, st)
 	}
 	if perr != nil {

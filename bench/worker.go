@@ -175,6 +175,7 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 // concurrent clients: a 200 and a 304, each with and without gzip.
 func serveRun(db *storage.DB, clients int, dur time.Duration) ([]Serving, error) {
 	srv := server.New(db, slog.New(slog.DiscardHandler))
+	srv.Configure(server.Config{MaxAge: server.DefaultMaxAge, RenderInterval: server.DefaultRenderInterval})
 	if err := srv.Listen("127.0.0.1:0"); err != nil {
 		return nil, err
 	}

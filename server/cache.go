@@ -16,27 +16,43 @@ type rendered struct {
 	key      string
 	tags     []string // the tags it shows; nil: items of every tag
 	body     []byte
-	gz       []byte // body, gzipped
+	gzOnce   sync.Once
+	gzBody   []byte // body, gzipped on the first request that accepts gzip
 	etag     string // strong: a hash of body
 	modified time.Time
 	ctype    string
 	// status is the answer's status; documents other than 200 (an unknown
 	// tag's 404) are cached too, so that asking again costs nothing.
 	status int
+
+	at    time.Time // when it was cached, by the cache's clock
+	stale bool      // an item of its tags changed; guarded by the cache's mu
 }
 
-func (r *rendered) size() int { return len(r.key) + len(r.body) + len(r.gz) + 256 }
+// size counts the gzipped form as a third of the body, compressed or not
+// yet, so that the cache's bound does not move when it is made.
+func (r *rendered) size() int { return len(r.key) + len(r.body) + len(r.body)/3 + 256 }
 
-// newRendered hashes and compresses body once, for every request that
-// will be answered from it.
+// gz is the body gzipped: made once, on the first request that asks for
+// it, and then served to every such request.
+func (r *rendered) gz() []byte {
+	r.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(r.body) / 4)
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		zw.Write(r.body)
+		zw.Close()
+		r.gzBody = buf.Bytes()
+	})
+	return r.gzBody
+}
+
+// newRendered hashes body once, for every request that will be answered
+// from it.
 func newRendered(key string, tags []string, ctype string, body []byte, modified time.Time) *rendered {
 	sum := sha256.Sum256(body)
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	zw.Write(body)
-	zw.Close()
 	return &rendered{
-		key: key, tags: tags, ctype: ctype, body: body, gz: gz.Bytes(),
+		key: key, tags: tags, ctype: ctype, body: body,
 		etag:     `"` + base64.RawURLEncoding.EncodeToString(sum[:15]) + `"`,
 		modified: modified.UTC().Truncate(time.Second),
 		status:   200,
@@ -49,6 +65,8 @@ func newRendered(key string, tags []string, ctype string, body []byte, modified 
 // stored, so a stale document never outlives the change that made it stale.
 type cache struct {
 	mu       sync.Mutex
+	now      func() time.Time
+	interval time.Duration // the shortest time between two renders of a document
 	max      int
 	size     int
 	lru      *list.List // of *rendered, most recent first
@@ -70,7 +88,7 @@ type flight struct {
 
 func newCache(maxBytes int) *cache {
 	return &cache{
-		max: maxBytes, lru: list.New(),
+		now: time.Now, max: maxBytes, lru: list.New(),
 		entries: map[string]*list.Element{}, inflight: map[string]*flight{},
 		changed: map[string]uint64{},
 	}
@@ -82,9 +100,16 @@ func newCache(maxBytes int) *cache {
 func (c *cache) get(key string, render func() (*rendered, error)) (doc *rendered, hit bool, err error) {
 	c.mu.Lock()
 	if e, ok := c.entries[key]; ok {
-		c.lru.MoveToFront(e)
-		c.mu.Unlock()
-		return e.Value.(*rendered), true, nil
+		doc := e.Value.(*rendered)
+		// A document changed less than interval after it was rendered is
+		// served as it is until interval has passed: a burst of changes
+		// (a first import) costs one render a second, not one per change.
+		if !doc.stale || c.now().Sub(doc.at) < c.interval {
+			c.lru.MoveToFront(e)
+			c.mu.Unlock()
+			return doc, true, nil
+		}
+		c.remove(e)
 	}
 	if f, ok := c.inflight[key]; ok {
 		c.mu.Unlock()
@@ -106,6 +131,7 @@ func (c *cache) get(key string, render func() (*rendered, error)) (doc *rendered
 	if err == nil {
 		f.doc = doc
 		if c.fresh(doc.tags, gen) {
+			doc.at = c.now()
 			c.add(doc)
 		}
 	}
@@ -148,7 +174,8 @@ func (c *cache) remove(e *list.Element) {
 	c.size -= doc.size()
 }
 
-// invalidate drops the documents that show items of tags.
+// invalidate drops the documents that show items of tags, or marks stale
+// those rendered less than interval ago.
 func (c *cache) invalidate(tags []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -157,11 +184,16 @@ func (c *cache) invalidate(tags []string) {
 	for _, t := range tags {
 		c.changed[t] = c.gen
 	}
+	now := c.now()
 	for e := c.lru.Front(); e != nil; {
 		next := e.Next()
 		doc := e.Value.(*rendered)
 		if doc.tags == nil || slices.ContainsFunc(doc.tags, func(t string) bool { return slices.Contains(tags, t) }) {
-			c.remove(e)
+			if now.Sub(doc.at) < c.interval {
+				doc.stale = true // rendered a moment ago: again once interval has passed
+			} else {
+				c.remove(e)
+			}
 		}
 		e = next
 	}

@@ -135,7 +135,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 	h.Set("Vary", "Accept-Encoding")
 	body, etag := doc.body, doc.etag
 	if acceptsGzip(r) {
-		body, etag = doc.gz, strings.TrimSuffix(doc.etag, `"`)+`-gz"`
+		body, etag = doc.gz(), strings.TrimSuffix(doc.etag, `"`)+`-gz"`
 		h.Set("Content-Encoding", "gzip")
 	}
 	h.Set("ETag", etag)

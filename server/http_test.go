@@ -633,3 +633,37 @@ func TestHTTP_Ready(t *testing.T) {
 		t.Errorf("/readyz with the database closed: %d, want 503", resp.StatusCode)
 	}
 }
+
+// TestCache_RenderInterval: changes within the render interval of a
+// document's render are shown once the interval has passed, with one render.
+func TestCache_RenderInterval(t *testing.T) {
+	now := t0
+	c := newCache(1 << 20)
+	c.now = func() time.Time { return now }
+	c.interval = time.Second
+	renders := 0
+	render := func() (*rendered, error) {
+		renders++
+		return newRendered("k", []string{"world"}, "text/plain", []byte(strconv.Itoa(renders)), t0), nil
+	}
+	c.get("k", render)
+	now = now.Add(300 * time.Millisecond)
+	c.invalidate([]string{"world"})
+	c.invalidate([]string{"world"})
+	if doc, hit, _ := c.get("k", render); !hit || string(doc.body) != "1" {
+		t.Errorf("within the interval: hit %v, body %s; want the stale document", hit, doc.body)
+	}
+	now = now.Add(800 * time.Millisecond)
+	if doc, hit, _ := c.get("k", render); hit || string(doc.body) != "2" {
+		t.Errorf("after the interval: hit %v, body %s; want a new render", hit, doc.body)
+	}
+	now = now.Add(5 * time.Second)
+	c.invalidate([]string{"world"}) // long after the render: dropped at once
+	if doc, _, _ := c.get("k", render); string(doc.body) != "3" || renders != 3 {
+		t.Errorf("a change long after the render: body %s after %d renders, want 3", doc.body, renders)
+	}
+	c.invalidate([]string{"sport"})
+	if _, hit, _ := c.get("k", render); !hit {
+		t.Errorf("a change of another tag made the document stale")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"hash/maphash"
 	"html"
 	"mime"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -427,12 +429,8 @@ func updated(it *feedmux.Item) time.Time {
 // into links. Stored HTML was sanitized when it was polled; doing it again
 // here applies today's policy to items stored under an older one.
 func safeBody(it *feedmux.Item) (summary, content string) {
-	base, err := url.Parse(cmp.Or(it.URL, it.Source.SiteURL, it.Source.URL))
-	if err != nil {
-		base = nil
-	}
-	summary = feedmux.FramesAsLinks(feedmux.SafeHTML(it.Summary, base))
-	content = feedmux.FramesAsLinks(feedmux.SafeHTML(it.Content, base))
+	summary = safeHTML(it.Summary, it)
+	content = safeHTML(it.Content, it)
 	if len(it.Also) > 0 {
 		// The same article from other feeds: name them all.
 		var b strings.Builder
@@ -449,7 +447,7 @@ func safeBody(it *feedmux.Item) (summary, content string) {
 			}
 		}
 		b.WriteString("</p>")
-		also := feedmux.SafeHTML(b.String(), base)
+		also := safeHTML(b.String(), it)
 		if content == "" {
 			content = summary
 		}
@@ -542,3 +540,50 @@ func cleanText(items []feedmux.Item) []feedmux.Item {
 var email = regexp.MustCompile(`^[^@\s<>()",;]+@[^@\s<>()",;]+\.[^@\s<>()",;]+$`)
 
 func cleanString(s string) string { return strings.TrimSpace(feedmux.XMLText(s)) }
+
+// safeHTML is an item's HTML as output shows it. Items appear in many
+// renders (every tag they carry, every page, every format), so results are
+// kept, by a hash of the HTML and its base, in a bounded cache.
+func safeHTML(h string, it *feedmux.Item) string {
+	if h == "" {
+		return ""
+	}
+	baseURL := cmp.Or(it.URL, it.Source.SiteURL, it.Source.URL)
+	var mh maphash.Hash
+	mh.SetSeed(safeSeed)
+	mh.WriteString(baseURL)
+	mh.WriteByte(0)
+	mh.WriteString(h)
+	key := safeKey{hash: mh.Sum64(), n: len(h)}
+	safeMu.Lock()
+	v, ok := safeCache[key]
+	safeMu.Unlock()
+	if ok {
+		return v
+	}
+	base, err := url.Parse(baseURL)
+	if err != nil {
+		base = nil
+	}
+	v = feedmux.FramesAsLinks(feedmux.SafeHTML(h, base))
+	safeMu.Lock()
+	if len(safeCache) >= safeCacheSize {
+		clear(safeCache) // crude, and rare: a new generation of items
+	}
+	safeCache[key] = v
+	safeMu.Unlock()
+	return v
+}
+
+type safeKey struct {
+	hash uint64
+	n    int
+}
+
+const safeCacheSize = 20000
+
+var (
+	safeSeed  = maphash.MakeSeed()
+	safeMu    sync.Mutex
+	safeCache = map[safeKey]string{}
+)

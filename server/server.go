@@ -55,6 +55,9 @@ type Config struct {
 	Tags map[string]TagInfo
 	// Version is written in the generator element of output feeds.
 	Version string
+	// RenderInterval is the shortest time between two renders of one
+	// document: a change shows within it. 0 renders after every change.
+	RenderInterval time.Duration
 }
 
 // TagInfo is the configured title and description of a tag's feed.
@@ -65,6 +68,10 @@ type TagInfo struct {
 
 // DefaultMaxAge is the Cache-Control max-age of output feeds.
 const DefaultMaxAge = time.Minute
+
+// DefaultRenderInterval is the shortest time between two renders of one
+// output feed.
+const DefaultRenderInterval = time.Second
 
 // Server is feedmux's HTTP server.
 type Server struct {
@@ -88,6 +95,7 @@ type Server struct {
 func New(db Store, log *slog.Logger) *Server {
 	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now, cache: newCache(defaultCacheBytes)}
 	s.cfg.Store(&Config{MaxAge: DefaultMaxAge})
+	s.cache.now = s.now
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -107,8 +115,16 @@ func (s *Server) Configure(cfg Config) {
 	}
 	cfg.PrivateTags = slices.Clone(cfg.PrivateTags)
 	s.cfg.Store(&cfg)
+	s.cache.mu.Lock()
+	s.cache.interval = max(cfg.RenderInterval, 0)
+	s.cache.now = s.now
+	s.cache.mu.Unlock()
 	s.cache.purge()
 }
+
+// now is the server's clock, read through Now so tests can replace it
+// after New.
+func (s *Server) now() time.Time { return s.Now() }
 
 // Invalidate drops the cached documents that show items of tags. The
 // poller calls it after a poll added, changed or removed items.

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -35,7 +36,10 @@ type DB struct {
 	path  string
 
 	// Now returns the current time; tests replace it.
-	Now func() time.Time
+	Now    func() time.Time
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared read queries, by text
+
 	// Retention's per-feed limit is kept by SaveItems as it stores, so a
 	// feed never holds more; Prune applies both limits.
 	Retention Retention
@@ -94,6 +98,12 @@ func dsn(path string, readOnly bool) string {
 // Close closes the database. Writes in flight finish first.
 func (db *DB) Close() error {
 	var errs []error
+	db.stmtMu.Lock()
+	for _, st := range db.stmts {
+		st.Close()
+	}
+	db.stmts = nil
+	db.stmtMu.Unlock()
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -229,4 +239,32 @@ func (db *DB) ItemCount(ctx context.Context) (int, error) {
 	var n int
 	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items`).Scan(&n)
 	return n, err
+}
+
+// maxStmts bounds the prepared read queries kept; queries beyond it (IN
+// lists of unusual lengths) are prepared each time.
+const maxStmts = 256
+
+// query runs a read query with a statement prepared once per query text:
+// the output feeds' queries are few and run on every render.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	db.stmtMu.Lock()
+	st, ok := db.stmts[query]
+	if !ok && len(db.stmts) < maxStmts {
+		var err error
+		if st, err = db.read.PrepareContext(ctx, query); err != nil {
+			db.stmtMu.Unlock()
+			return nil, err
+		}
+		if db.stmts == nil {
+			db.stmts = map[string]*sql.Stmt{}
+		}
+		db.stmts[query] = st
+		ok = true
+	}
+	db.stmtMu.Unlock()
+	if !ok {
+		return db.read.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
 }

@@ -380,7 +380,7 @@ func itemPageQuery(tags, excluded []string, before Cursor, limit int) (string, [
 }
 
 func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feedmux.Item, []Cursor, error) {
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, nil, err
 	}

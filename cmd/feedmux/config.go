@@ -39,6 +39,8 @@ type ServerConfig struct {
 	BaseURL string `toml:"base_url"`
 	// CacheMaxAge is the Cache-Control max-age of output feeds.
 	CacheMaxAge Duration `toml:"cache_max_age"`
+	// RenderInterval is the shortest time between two renders of a feed.
+	RenderInterval Duration `toml:"render_interval"`
 	// PrivateTags are served only with ?token= equal to Token.
 	PrivateTags []string `toml:"private_tags"`
 	Token       string   `toml:"token"`
@@ -257,6 +259,9 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 			add("server.base_url", "server.base_url: %v", err)
 		}
 	}
+	if c.Server.RenderInterval < 0 || c.Server.RenderInterval > Duration(time.Minute) {
+		add("server.render_interval", "server.render_interval must be between 0s and 1m")
+	}
 	if c.Server.CacheMaxAge < 0 {
 		add("server.cache_max_age", "server.cache_max_age must not be negative")
 	}
@@ -421,11 +426,12 @@ func keyPath(n *unstable.Node) string {
 // ServerConfig returns what the HTTP server's output depends on.
 func (c *Config) ServerConfig() server.Config {
 	sc := server.Config{
-		BaseURL:     c.Server.BaseURL,
-		MaxAge:      time.Duration(c.Server.CacheMaxAge),
-		PrivateTags: c.Server.PrivateTags,
-		Token:       c.Server.Token,
-		Version:     Version(),
+		BaseURL:        c.Server.BaseURL,
+		MaxAge:         time.Duration(c.Server.CacheMaxAge),
+		RenderInterval: time.Duration(c.Server.RenderInterval),
+		PrivateTags:    c.Server.PrivateTags,
+		Token:          c.Server.Token,
+		Version:        Version(),
 	}
 	if len(c.Tags) > 0 {
 		sc.Tags = make(map[string]server.TagInfo, len(c.Tags))

@@ -142,7 +142,7 @@ func TestRetention_KeepsPublishingSource(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	config := filepath.Join(t.TempDir(), "feeds.toml")
-	doc := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nmax_items_per_feed = 10\n[[feed]]\nurl = %q\ntags = [\"busy\"]\n", srv.URL+"/busy")
+	doc := fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\nrender_interval = \"0s\"\n[storage]\nmax_items_per_feed = 10\n[[feed]]\nurl = %q\ntags = [\"busy\"]\n", srv.URL+"/busy")
 	if err := os.WriteFile(config, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
