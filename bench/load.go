@@ -1,8 +1,6 @@
 package main
 
 import (
-	"runtime/pprof"
-	"strconv"
 	"context"
 	"fmt"
 	"log"
@@ -11,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -50,8 +49,6 @@ func (h busyLog) WithGroup(string) slog.Handler            { return h }
 // each about ten times a second, half of them conditionally.
 // It fails on any failed request, any SQLITE_BUSY anywhere, or a p99
 // latency of 50 ms or more.
-var loadConcurrency = func() int { n, _ := strconv.Atoi(os.Getenv("LC")); return max(n, 1) }()
-
 func runLoad(dur time.Duration, clients int) error {
 	const n, m = 1000, 50
 	if path := os.Getenv("FEEDMUX_LOAD_PROFILE"); path != "" {
@@ -80,7 +77,7 @@ func runLoad(dur time.Duration, clients int) error {
 	var busy, polls, pollErrors atomic.Int64
 	logger := slog.New(busyLog{busy: &busy, polls: &polls})
 	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-load"}), logger)
-	p.Concurrency, p.PerHost = loadConcurrency, loadConcurrency
+	p.Concurrency, p.PerHost = 8, 8
 	p.MinInterval = time.Second
 	p.Stories = aggregator.NewGrouper(aggregator.DefaultStoryConfig)
 	srv := server.New(db, logger)
@@ -126,11 +123,6 @@ func runLoad(dur time.Duration, clients int) error {
 		}
 	}()
 
-	if os.Getenv("LOAD_STEADY") != "" {
-		for !p.Ready() {
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
 	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	var (
