@@ -15,7 +15,9 @@ import (
 //	"Israel-Gaza War Updates" → "israel-gaza-war-updates"
 //	"الشرق الأوسط"             → "الشرق-الأوسط"
 func TagSlug(s string) string {
-	s = norm.NFKC.String(s)
+	// Bytes that are not UTF-8 separate words; left in, they stop NFKC
+	// from normalizing what follows them.
+	s = norm.NFKC.String(strings.ToValidUTF8(s, " "))
 	var b strings.Builder
 	b.Grow(len(s))
 	dash := false // a separator is pending
@@ -32,7 +34,9 @@ func TagSlug(s string) string {
 			dash = b.Len() > 0
 		}
 	}
-	return b.String()
+	// Lower-casing can leave a letter and its mark composable ("Y" + ring
+	// becomes "y" + ring, which NFKC writes as "ẙ"): normalize once more.
+	return norm.NFKC.String(b.String())
 }
 
 // ValidTag reports whether s is a non-empty tag slug.
