@@ -653,3 +653,35 @@ func BenchmarkSaveItems(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkItemPage reads the newest 50 items of a tag among 5,000, as a
+// render after a change does.
+func BenchmarkItemPage(b *testing.B) {
+	ctx := b.Context()
+	db := mustOpen(b, "")
+	var feeds []feedmux.Feed
+	for f := range 20 {
+		feeds = append(feeds, feedmux.Feed{URL: fmt.Sprintf("https://f%d.example/rss", f), Title: "F"})
+	}
+	if err := db.SyncFeeds(ctx, feeds); err != nil {
+		b.Fatal(err)
+	}
+	for f, feed := range feeds {
+		var items []feedmux.Item
+		for i := range 250 {
+			it := item(fmt.Sprintf("%d-%d", f, i), "Title of the item", t0.Add(time.Duration(f*250+i)*time.Second), fmt.Sprintf("t%d", f%5))
+			it.Content = strings.Repeat("<p>Body text of the item. </p>", 40)
+			items = append(items, it)
+		}
+		if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, items); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		page, err := db.ItemPage(ctx, storage.ItemFilter{Tags: []string{"t1"}, Limit: 50})
+		if err != nil || len(page.Items) != 50 {
+			b.Fatal(len(page.Items), err)
+		}
+	}
+}
