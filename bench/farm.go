@@ -22,7 +22,7 @@ type farm struct {
 	epoch time.Time
 
 	mu    sync.RWMutex
-	extra int // items added to every feed since the start
+	extra map[int]int // items added to a feed since the start
 	cache map[int]*farmDoc
 	srv   *http.Server
 	URL   string
@@ -36,7 +36,8 @@ type farmDoc struct {
 }
 
 func newFarm(n, m int) (*farm, error) {
-	f := &farm{n: n, m: m, tags: max(1, n/10), epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), cache: map[int]*farmDoc{}}
+	f := &farm{n: n, m: m, tags: max(1, n/10), epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		cache: map[int]*farmDoc{}, extra: map[int]int{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -49,11 +50,14 @@ func newFarm(n, m int) (*farm, error) {
 
 func (f *farm) close() { f.srv.Close() }
 
-// grow adds one item to every feed.
-func (f *farm) grow() {
+// grow adds one item to every feed i with i % groups == group: sources
+// publish at different moments, not all at once.
+func (f *farm) grow(group, groups int) {
 	f.mu.Lock()
-	f.extra++
-	clear(f.cache)
+	for i := group; i < f.n; i += groups {
+		f.extra[i]++
+		delete(f.cache, i)
+	}
 	f.mu.Unlock()
 }
 
@@ -87,14 +91,14 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (f *farm) doc(i int) *farmDoc {
 	f.mu.RLock()
-	d, extra := f.cache[i], f.extra
+	d, extra := f.cache[i], f.extra[i]
 	f.mu.RUnlock()
 	if d != nil {
 		return d
 	}
 	d = f.render(i, extra)
 	f.mu.Lock()
-	if f.extra == extra {
+	if f.extra[i] == extra {
 		f.cache[i] = d
 	}
 	f.mu.Unlock()

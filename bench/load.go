@@ -108,17 +108,17 @@ func runLoad(dur time.Duration, clients int) error {
 	base := "http://" + srv.Addr().String()
 
 	// After the cold ingest of 50,000 items, every feed is polled every
-	// 2 s and the farm grows one item per feed every 10 s (100 new items a
-	// second): ingest never rests.
+	// 2 s and grows one item every 10 s, a tenth of the feeds each second
+	// (100 new items a second): ingest never rests.
 	go func() {
-		t := time.NewTicker(10 * time.Second)
+		t := time.NewTicker(time.Second)
 		defer t.Stop()
-		for {
+		for group := 0; ; group = (group + 1) % 10 {
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				f.grow()
+				f.grow(group, 10)
 			}
 		}
 	}()
@@ -131,6 +131,7 @@ func runLoad(dur time.Duration, clients int) error {
 		failures []string
 		wg       sync.WaitGroup
 		finish   = time.Now().Add(dur)
+		started  = time.Now()
 	)
 	for c := range clients {
 		wg.Add(1)
@@ -169,6 +170,11 @@ func runLoad(dur time.Duration, clients int) error {
 				}
 				etags[path] = resp.Header.Get("ETag")
 				mine = append(mine, time.Since(t0))
+				if debugPhases {
+					phaseMu.Lock()
+					phases[int(time.Since(started)/(10*time.Second))] = append(phases[int(time.Since(started)/(10*time.Second))], time.Since(t0))
+					phaseMu.Unlock()
+				}
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -176,6 +182,15 @@ func runLoad(dur time.Duration, clients int) error {
 		}()
 	}
 	wg.Wait()
+	if debugPhases {
+		for k := 0; k < 10; k++ {
+			l := phases[k]
+			slices.Sort(l)
+			if len(l) > 0 {
+				fmt.Printf("phase %d: n %d p50 %.1f p99 %.1f max %.1f\n", k, len(l), ms(l[len(l)/2]), ms(l[len(l)*99/100]), ms(l[len(l)-1]))
+			}
+		}
+	}
 	cancel()
 	<-ran // polls in flight finish before the database closes
 	slices.Sort(lat)
@@ -200,3 +215,11 @@ func runLoad(dur time.Duration, clients int) error {
 	}
 	return nil
 }
+
+// FEEDMUX_LOAD_PHASES=1 prints the latencies of each 10 s of the run, to
+// see whether the cold ingest or the steady growth makes the tail.
+var (
+	debugPhases = os.Getenv("FEEDMUX_LOAD_PHASES") != ""
+	phaseMu     sync.Mutex
+	phases      = map[int][]time.Duration{}
+)
