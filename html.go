@@ -92,6 +92,11 @@ func fixTree(n *html.Node, base *url.URL) {
 // fixTag makes the URLs of one element absolute, drops those that cannot be,
 // and sets rel on links.
 func fixTag(n *html.Node, base *url.URL) {
+	if n.Data == "bdo" {
+		// Kept by bluemonday, but the feed validator reports bdo as a
+		// security risk: a span keeps its direction.
+		n.Data, n.DataAtom = "span", atom.Span
+	}
 	attrs := n.Attr[:0]
 	for _, a := range n.Attr {
 		if urlAttrs[a.Key] {

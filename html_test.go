@@ -32,6 +32,7 @@ func TestSafeHTML(t *testing.T) {
 		{"cdata end kept as text", `<p>a ]]> b</p>`, `<p>a ]]&gt; b</p>`},
 		{"unclosed tags closed", `<p><b>bold<p>next`, `<p><b>bold</b></p><p><b>next</b></p>`},
 		{"stray end tag dropped", `a</div>b`, `ab`},
+		{"bdo becomes a span", `<bdo dir="rtl">نص</bdo>`, `<span dir="rtl">نص</span>`},
 		{"mailto kept", `<a href="mailto:ed@news.example">ed</a>`, `<a href="mailto:ed@news.example" rel="noopener noreferrer">ed</a>`},
 	}
 	for _, tc := range tests {
