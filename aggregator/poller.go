@@ -105,6 +105,9 @@ func ErrorKind(err error) string {
 // SetRules makes the poller tag the items it stores with t from now on.
 func (p *Poller) SetRules(t *Tagger) { p.tagger.Store(t) }
 
+// Rules is the Tagger the poller tags with.
+func (p *Poller) Rules() *Tagger { return p.tagger.Load() }
+
 // NewPoller returns a Poller that stores into db and fetches with f.
 func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
 	return &Poller{

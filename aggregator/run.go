@@ -29,14 +29,7 @@ func (p *Poller) SetFeeds(feeds []feedmux.Feed) {
 // returns after every poll it started has finished, with nil when ctx was
 // canceled.
 func (p *Poller) Run(ctx context.Context) error {
-	concurrency := p.Concurrency
-	if concurrency <= 0 {
-		concurrency = 8
-	}
-	perHost := p.PerHost
-	if perHost <= 0 {
-		perHost = 2
-	}
+	concurrency, perHost := p.concurrency(), p.perHost()
 	var (
 		wg       sync.WaitGroup
 		done     = make(chan job, concurrency)
@@ -216,4 +209,48 @@ func (s *schedule) Pop() any {
 	j := old[len(old)-1]
 	*s = old[:len(old)-1]
 	return j
+}
+
+// PollAll polls every feed once, now, whatever its schedule, with Run's
+// limits: Concurrency polls at once and PerHost to one host. It calls done
+// after each poll (from the polling goroutine) and returns when all are
+// finished. It is for one-shot runs: feedmux fetch, the benchmark.
+func (p *Poller) PollAll(ctx context.Context, feeds []feedmux.Feed, done func(i int, res Result, err error, took time.Duration)) {
+	slots := make(chan struct{}, p.concurrency())
+	hosts := map[string]chan struct{}{}
+	var wg sync.WaitGroup
+	for i, f := range feeds {
+		host := hostOf(f.URL)
+		if hosts[host] == nil {
+			hosts[host] = make(chan struct{}, p.perHost())
+		}
+		perHost := hosts[host]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			perHost <- struct{}{}
+			slots <- struct{}{}
+			start := p.Now()
+			res, err := p.Poll(ctx, f)
+			took := p.Now().Sub(start)
+			<-slots
+			<-perHost
+			done(i, res, err, took)
+		}()
+	}
+	wg.Wait()
+}
+
+func (p *Poller) concurrency() int {
+	if p.Concurrency <= 0 {
+		return 8
+	}
+	return p.Concurrency
+}
+
+func (p *Poller) perHost() int {
+	if p.PerHost <= 0 {
+		return 2
+	}
+	return p.PerHost
 }

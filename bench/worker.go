@@ -117,6 +117,7 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 	}
 	quiet := slog.New(slog.DiscardHandler)
 	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-bench"}), quiet)
+	p.Concurrency, p.PerHost = concurrency, concurrency // the farm is one host
 	tagger, err := aggregator.NewTagger(aggregator.Rules{})
 	if err != nil {
 		return Result{}, err
@@ -128,8 +129,8 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 		var failed atomic.Value
 		cpu0 := cpuSeconds()
 		start := time.Now()
-		pool(len(feeds), concurrency, func(i int) {
-			if _, err := p.Poll(ctx, feeds[i]); err != nil {
+		p.PollAll(ctx, feeds, func(_ int, _ aggregator.Result, err error, _ time.Duration) {
+			if err != nil {
 				failed.Store(err)
 			}
 		})

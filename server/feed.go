@@ -59,9 +59,8 @@ func (s *Server) handleAll(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tags []string, format string) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	hit := false
-	defer func() { s.Metrics.observeRequest(format, rec.status, hit) }()
-	s.feed(rec, r, tags, format, &hit)
+	hit := s.feed(rec, r, tags, format)
+	s.Metrics.observeRequest(format, rec.status, hit)
 }
 
 // statusRecorder remembers the status a handler answered with.
@@ -75,7 +74,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, format string, hit *bool) {
+// feed answers a request for an output feed and reports whether the
+// render cache answered it.
+func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, format string) (hit bool) {
 	cfg := s.cfg.Load()
 	q := r.URL.Query()
 	req := feedRequest{tags: tags, format: format, token: cfg.tokenOK(q.Get("token"))}
@@ -119,7 +120,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 		s.internalError(w, r, err)
 		return
 	}
-	*hit = cached
+	hit = cached
 	h := w.Header()
 	if doc.status != http.StatusOK {
 		h.Set("Cache-Control", "no-cache")
@@ -149,6 +150,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 	}
 	// ServeContent answers If-Modified-Since, HEAD and ranges.
 	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+	return hit
 }
 
 // renderFeed reads a page of items and renders it.

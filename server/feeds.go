@@ -40,14 +40,14 @@ func (s *Server) handleFeeds(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	states = s.hidePrivate(r, states)
-	activity, err := s.db.Activity(r.Context(), s.Now(), sparkDays)
+	activity, err := s.db.FeedActivity(r.Context(), s.Now(), sparkDays)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	page := feedsPage{Base: s.baseURL(r), Feeds: states, Now: s.Now(), Spark: map[string]template.HTML{}}
 	for i := range states {
-		page.Spark[states[i].URL] = sparkline(activity.Feeds[states[i].URL], states[i].Name())
+		page.Spark[states[i].URL] = sparkline(activity[states[i].URL], states[i].Name())
 	}
 	for i := range states {
 		switch states[i].Health() {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"golang.org/x/net/html"
+	"github.com/feedmux/feedmux/server/servertest"
 )
 
 // FuzzRender renders any stored item in every format: the XML must be
@@ -61,34 +61,10 @@ func FuzzRender(f *testing.F) {
 			}
 			xml.Unmarshal(body, &doc)
 			for _, h := range append(doc.Content, doc.Encoded...) {
-				if msg := activeHTML(h); msg != "" {
+				if msg := servertest.ActiveHTML(h); msg != "" {
 					t.Fatalf("%s content keeps something active (%s): %q", format, msg, h)
 				}
 			}
 		}
 	})
-}
-
-// activeHTML parses HTML as a browser would and names what in it could run.
-func activeHTML(s string) string {
-	z := html.NewTokenizer(strings.NewReader(s))
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return ""
-		case html.StartTagToken, html.SelfClosingTagToken:
-			tok := z.Token()
-			switch tok.Data {
-			case "script", "style", "object", "embed", "form", "iframe", "base", "meta", "link":
-				return "element " + tok.Data
-			}
-			for _, a := range tok.Attr {
-				v := strings.ToLower(strings.TrimSpace(a.Val))
-				if strings.HasPrefix(a.Key, "on") || a.Key == "style" ||
-					strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:") {
-					return "attribute " + a.Key + "=" + a.Val
-				}
-			}
-		}
-	}
 }

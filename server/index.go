@@ -57,7 +57,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	activity, err := s.db.Activity(r.Context(), s.Now(), sparkDays)
+	activity, err := s.db.TagActivity(r.Context(), s.Now(), sparkDays)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -73,7 +73,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			JSON: s.tagFeedURL(base, tc.Tag, formatJSON, token),
 			Top:  top[tc.Tag],
 		}
-		it.Spark = sparkline(activity.Tags[tc.Tag], tc.Tag)
+		it.Spark = sparkline(activity[tc.Tag], tc.Tag)
 		it.Stories = it.Atom + "?view=stories"
 		if strings.Contains(it.Atom, "?") {
 			it.Stories = strings.Replace(it.Atom, "?", "?view=stories&", 1)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/xml"
 	"maps"
 	"net/http"
@@ -85,17 +84,13 @@ func (s *Server) handleOPML(w http.ResponseWriter, r *http.Request) {
 			HTMLURL: base + "/#tag-" + url.PathEscape(tc.Tag),
 		})
 	}
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	body, err := marshalXML(doc)
+	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	buf.WriteByte('\n')
 	w.Header().Set("Content-Disposition", `attachment; filename="feedmux-topics.opml"`)
-	writeBody(w, "text/x-opml; charset=utf-8", buf.Bytes())
+	writeBody(w, "text/x-opml; charset=utf-8", body)
 }
 
 // opmlFolder is a tag's outline in /feeds.opml, holding its feeds.
@@ -144,15 +139,11 @@ func (s *Server) handleFeedsOPML(w http.ResponseWriter, r *http.Request) {
 	for _, o := range loose {
 		d.Body = append(d.Body, o)
 	}
-	var buf bytes.Buffer
-	buf.WriteString(xml.Header)
-	enc := xml.NewEncoder(&buf)
-	enc.Indent("", "  ")
-	if err := enc.Encode(d); err != nil {
+	body, err := marshalXML(d)
+	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	buf.WriteByte('\n')
 	w.Header().Set("Content-Disposition", `attachment; filename="feedmux-sources.opml"`)
-	writeBody(w, "text/x-opml; charset=utf-8", buf.Bytes())
+	writeBody(w, "text/x-opml; charset=utf-8", body)
 }

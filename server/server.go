@@ -38,7 +38,8 @@ type Store interface {
 	Tags(ctx context.Context) ([]feedmux.TagCount, error)
 	FeedStates(ctx context.Context) ([]feedmux.FeedState, error)
 	Ping(ctx context.Context) error
-	Activity(ctx context.Context, now time.Time, days int) (storage.Activity, error)
+	TagActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error)
+	FeedActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error)
 }
 
 // Config is what the output depends on besides the stored items.

@@ -619,14 +619,18 @@ func TestDB_Activity(t *testing.T) {
 	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, items); err != nil {
 		t.Fatal(err)
 	}
-	a, err := db.Activity(ctx, t0, 14)
+	tags, err := db.TagActivity(ctx, t0, 14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds, err := db.FeedActivity(ctx, t0, 14)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := make([]int, 14)
 	want[13], want[12] = 2, 1
-	if !slices.Equal(a.Tags["world"], want) || !slices.Equal(a.Feeds[feed.URL], want) || a.Tags["iran"][13] != 1 {
-		t.Errorf("Activity = %v / %v, want world and the feed %v", a.Tags, a.Feeds, want)
+	if !slices.Equal(tags["world"], want) || !slices.Equal(feeds[feed.URL], want) || tags["iran"][13] != 1 {
+		t.Errorf("TagActivity = %v, FeedActivity = %v, want world and the feed %v", tags, feeds, want)
 	}
 }
 

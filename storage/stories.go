@@ -382,56 +382,49 @@ func (db *DB) SetMeta(ctx context.Context, key, value string) error {
 	})
 }
 
-// Activity counts items per day, by publication time, over the days
-// before now: for each tag and for each feed (by configured URL), a slice
-// of days counts, oldest first, the last ending at now.
-type Activity struct {
-	Tags  map[string][]int
-	Feeds map[string][]int
+// TagActivity counts the items of each tag per day, by publication time,
+// over the days days before now: a slice per tag, oldest day first, the
+// last ending at now.
+func (db *DB) TagActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error) {
+	return db.activity(ctx, `SELECT tag, sort_time FROM item_tags WHERE sort_time > ? AND sort_time <= ?`, now, days)
 }
 
-// Activity returns the items per day of the last days days.
-func (db *DB) Activity(ctx context.Context, now time.Time, days int) (Activity, error) {
+// FeedActivity is TagActivity for each feed, by its configured URL.
+func (db *DB) FeedActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error) {
+	return db.activity(ctx, `SELECT f.url, i.sort_time FROM items i JOIN feeds f ON f.id = i.feed_id
+		WHERE i.sort_time > ? AND i.sort_time <= ?`, now, days)
+}
+
+// activity runs query, which selects a key and a time between its two
+// arguments, and counts the rows per key and day.
+func (db *DB) activity(ctx context.Context, query string, now time.Time, days int) (map[string][]int, error) {
 	end := now.Unix()
 	start := end - int64(days)*86400
-	a := Activity{Tags: map[string][]int{}, Feeds: map[string][]int{}}
-	add := func(m map[string][]int, key string, t int64, n int) {
+	rows, err := db.read.QueryContext(ctx, query, start, end)
+	if err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]int{}
+	for rows.Next() {
+		var (
+			key string
+			t   int64
+		)
+		if err := rows.Scan(&key, &t); err != nil {
+			return nil, fmt.Errorf("activity: %w", err)
+		}
 		d := int((t - start - 1) / 86400)
 		if d < 0 || d >= days {
-			return
+			continue
 		}
-		if m[key] == nil {
-			m[key] = make([]int, days)
+		if out[key] == nil {
+			out[key] = make([]int, days)
 		}
-		m[key][d] += n
+		out[key][d]++
 	}
-	for _, q := range []struct {
-		into  map[string][]int
-		query string
-	}{
-		{a.Tags, `SELECT tag, sort_time, 1 FROM item_tags WHERE sort_time > ? AND sort_time <= ?`},
-		{a.Feeds, `SELECT f.url, i.sort_time, 1 FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.sort_time > ? AND i.sort_time <= ?`},
-	} {
-		rows, err := db.read.QueryContext(ctx, q.query, start, end)
-		if err != nil {
-			return Activity{}, fmt.Errorf("activity: %w", err)
-		}
-		for rows.Next() {
-			var (
-				key string
-				t   int64
-				n   int
-			)
-			if err := rows.Scan(&key, &t, &n); err != nil {
-				rows.Close()
-				return Activity{}, fmt.Errorf("activity: %w", err)
-			}
-			add(q.into, key, t, n)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return Activity{}, fmt.Errorf("activity: %w", err)
-		}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activity: %w", err)
 	}
-	return a, nil
+	return out, nil
 }

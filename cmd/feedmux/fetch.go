@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -32,7 +31,7 @@ type fetchRow struct {
 // when no feed could be polled.
 func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	m := NewMain()
-	m.oneShot = true
+	m.command = "fetch"
 	if err := m.ParseFlags(args, stderr, getenv); err != nil {
 		return flagError(err)
 	}
@@ -57,36 +56,17 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 	rows := make([]fetchRow, len(feeds))
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		done  int
-		slots = make(chan struct{}, max(cfg.Poll.Concurrency, 1))
-		hosts = map[string]chan struct{}{}
+		mu   sync.Mutex
+		done int
 	)
 	bar := newProgress(stderr, len(feeds))
-	for i, f := range feeds {
-		host := hostKey(f.URL)
-		if hosts[host] == nil {
-			hosts[host] = make(chan struct{}, max(cfg.Poll.PerHost, 1))
-		}
-		perHost := hosts[host]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			perHost <- struct{}{}
-			slots <- struct{}{}
-			start := time.Now()
-			res, err := p.Poll(ctx, f)
-			<-slots
-			<-perHost
-			rows[i] = fetchRow{feed: f, status: pollStatus(res, err), new: res.Inserted, took: time.Since(start), err: err}
-			mu.Lock()
-			done++
-			bar.set(done)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	p.PollAll(ctx, feeds, func(i int, res aggregator.Result, err error, took time.Duration) {
+		rows[i] = fetchRow{feed: feeds[i], status: pollStatus(res, err), new: res.Inserted, took: took, err: err}
+		mu.Lock()
+		done++
+		bar.set(done)
+		mu.Unlock()
+	})
 	bar.finish()
 	if _, err := db.Prune(ctx, cfg.Retention(), 500); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "retention:", err)
@@ -132,14 +112,6 @@ func pollStatus(res aggregator.Result, err error) string {
 		return "ok, with warnings"
 	}
 	return "ok"
-}
-
-func hostKey(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
-	}
-	return strings.ToLower(u.Host)
 }
 
 // progress draws a bar on a terminal and nothing elsewhere.

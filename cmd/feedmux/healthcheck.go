@@ -15,7 +15,7 @@ import (
 // Docker image's HEALTHCHECK runs it: the image has no curl.
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	m := NewMain()
-	m.healthcheck = true
+	m.command = "healthcheck"
 	if err := m.ParseFlags(args, stderr, getenv); err != nil {
 		return flagError(err)
 	}

@@ -51,10 +51,10 @@ func (m *Main) Reload() error {
 	}
 	m.Config = cfg
 	m.Server.Configure(cfg.ServerConfig())
+	changed := tagger.Fingerprint() != m.Poller.Rules().Fingerprint()
 	m.Poller.SetRules(tagger)
 	m.Poller.SetFeeds(cfg.FeedList())
-	if tagger.Fingerprint() != m.tagger {
-		m.tagger = tagger.Fingerprint()
+	if changed {
 		m.retag(cfg)
 	}
 	m.log.Info("configuration reloaded", "config", m.ConfigPath, "feeds", len(cfg.Feeds))

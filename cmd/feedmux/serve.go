@@ -34,12 +34,10 @@ type Main struct {
 	// changes; 0 means 2s, negative turns watching off.
 	WatchInterval time.Duration
 
-	log         *slog.Logger
-	override    func(*Config) // the flags and environment, over the file
-	reloadMu    sync.Mutex
-	tagger      string // the fingerprint of the rules in use
-	oneShot     bool   // feedmux fetch, not serve
-	healthcheck bool   // feedmux healthcheck
+	log      *slog.Logger
+	override func(*Config) // the flags and environment, over the file
+	reloadMu sync.Mutex
+	command  string // the subcommand whose flags ParseFlags reads: "serve" (""), "fetch", "healthcheck"
 	// configStat is the configuration file as it was when last read.
 	configStat os.FileInfo
 	pollCtx    context.Context
@@ -63,13 +61,12 @@ func NewMain() *Main {
 // ParseFlags reads the serve flags, the FEEDMUX_* environment and the
 // configuration file, in that order of precedence.
 func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) string) error {
-	command, about := "serve", "Polls the feeds of the configuration and serves one merged feed per tag."
-	if m.oneShot {
-		command, about = "fetch", "Polls every feed of the configuration once, stores what they hold, prints a summary and exits."
-	}
-	if m.healthcheck {
-		command, about = "healthcheck", "Asks the feedmux serving on the configured address for /healthz; exits 0 when healthy, 1 when not."
-	}
+	command := cmp.Or(m.command, "serve")
+	about := map[string]string{
+		"serve":       "Polls the feeds of the configuration and serves one merged feed per tag.",
+		"fetch":       "Polls every feed of the configuration once, stores what they hold, prints a summary and exits.",
+		"healthcheck": "Asks the feedmux serving on the configured address for /healthz; exits 0 when healthy, 1 when not.",
+	}[command]
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration `file` (env FEEDMUX_CONFIG, default ./feeds.toml)")
@@ -98,7 +95,6 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 			}
 		}
 	}
-	pick("config", "FEEDMUX_CONFIG", configPath)
 	pick("db", "FEEDMUX_DB", dbPath)
 	pick("listen", "FEEDMUX_LISTEN", listen)
 	pick("log-format", "FEEDMUX_LOG_FORMAT", logFormat)
@@ -110,9 +106,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 		return errUsage
 	}
 	m.log = log
-	if *configPath != "" {
-		m.ConfigPath = *configPath
-	}
+	m.ConfigPath = configFile(*configPath, getenv)
 	m.configStat, _ = os.Stat(m.ConfigPath) // before reading: a change after it is seen
 	cfg, err := LoadConfig(m.ConfigPath)
 	if err != nil {
@@ -218,7 +212,6 @@ func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Polle
 		return nil, fmt.Errorf("topic rules: %w", err)
 	}
 	p.SetRules(tagger)
-	m.tagger = tagger.Fingerprint()
 	p.Stories = aggregator.NewGrouper(cfg.StoryConfig())
 	if err := p.LoadStories(ctx); err != nil {
 		return nil, err

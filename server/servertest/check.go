@@ -539,18 +539,12 @@ func (c *checker) html(where, s string) {
 			return
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
-			if unsafeElements[tok.Data] {
-				c.errorf("%s: element <%s> in %q", where, tok.Data, s)
+			if msg := activeTag(tok); msg != "" {
+				c.errorf("%s: %s in %q", where, msg, s)
 			}
 			for _, a := range tok.Attr {
 				v := strings.ToLower(strings.TrimSpace(a.Val))
 				switch {
-				case strings.HasPrefix(a.Key, "on"):
-					c.errorf("%s: event handler %s in %q", where, a.Key, s)
-				case a.Key == "style":
-					c.errorf("%s: style attribute in %q", where, s)
-				case strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:"):
-					c.errorf("%s: %s URL %q", where, a.Key, a.Val)
 				case (a.Key == "href" || a.Key == "src") && !absolute(a.Val) &&
 					!strings.HasPrefix(v, "mailto:") && !(tok.Data == "img" && strings.HasPrefix(v, "data:image/")):
 					c.errorf("%s: %s %q is not an absolute URL", where, a.Key, a.Val)
@@ -577,4 +571,40 @@ func normalURL(s string) string {
 		return s
 	}
 	return u.String()
+}
+
+// ActiveHTML parses HTML as a browser would and names the first thing in it
+// that could run or restyle the reader's page: an element the validator
+// calls a security risk, an event handler, a style attribute, a
+// javascript: or vbscript: URL. It returns "" for safe HTML.
+func ActiveHTML(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			if msg := activeTag(z.Token()); msg != "" {
+				return msg
+			}
+		}
+	}
+}
+
+func activeTag(tok html.Token) string {
+	if unsafeElements[tok.Data] {
+		return "element <" + tok.Data + ">"
+	}
+	for _, a := range tok.Attr {
+		v := strings.ToLower(strings.TrimSpace(a.Val))
+		switch {
+		case strings.HasPrefix(a.Key, "on"):
+			return "event handler " + a.Key
+		case a.Key == "style":
+			return "style attribute"
+		case strings.HasPrefix(v, "javascript:") || strings.HasPrefix(v, "vbscript:"):
+			return a.Key + " URL " + a.Val
+		}
+	}
+	return ""
 }
