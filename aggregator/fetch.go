@@ -26,6 +26,7 @@ const (
 // honest User-Agent, bounded in time and size. It is safe for concurrent use
 // and should be built once: its client keeps connections alive.
 type Fetcher struct {
+	cfg       FetcherConfig // as given to NewFetcher
 	client    *http.Client
 	userAgent string
 	maxBody   int64
@@ -45,8 +46,12 @@ type FetcherConfig struct {
 	UserAgent      string
 }
 
+// Config returns the settings the Fetcher was built with.
+func (f *Fetcher) Config() FetcherConfig { return f.cfg }
+
 // NewFetcher returns a Fetcher with its own tuned HTTP client.
 func NewFetcher(cfg FetcherConfig) *Fetcher {
+	given := cfg
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -74,6 +79,7 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 		ForceAttemptHTTP2:     true,
 	}
 	return &Fetcher{
+		cfg: given,
 		client: &http.Client{
 			Transport:     transport,
 			Timeout:       cfg.Timeout,

@@ -31,17 +31,13 @@ import (
 // Poller polls source feeds and saves what they hold.
 type Poller struct {
 	db      *storage.DB
-	fetcher *Fetcher
+	fetcher atomic.Pointer[Fetcher]
 	log     *slog.Logger
 
 	// Concurrency bounds the polls in flight in Run; 0 means 8.
 	Concurrency int
 	// PerHost bounds the polls in flight to one host in Run; 0 means 2.
 	PerHost int
-	// MinInterval and MaxInterval bound every wait between two polls of a
-	// feed, whatever its interval, the source's hints or its backoff; zero
-	// values mean 1m and 24h.
-	MinInterval, MaxInterval time.Duration
 	// OnChange, when set, is called after a poll that added or changed
 	// items, with the tags concerned. It must not block for long.
 	OnChange func(tags []string)
@@ -51,9 +47,11 @@ type Poller struct {
 	// OnPoll, when set, is called after every poll Run makes.
 	OnPoll func(feed feedmux.Feed, res Result, err error, took time.Duration)
 
-	feeds  chan []feedmux.Feed
-	cpu    chan struct{} // slots for the CPU-heavy part of polls
-	tagger atomic.Pointer[Tagger]
+	feeds     chan []feedmux.Feed
+	feedList  atomic.Pointer[[]feedmux.Feed] // the last SetFeeds gave
+	cpu       chan struct{} // slots for the CPU-heavy part of polls
+	tagger    atomic.Pointer[Tagger]
+	intervals atomic.Pointer[[2]time.Duration] // see SetIntervals
 	ready  atomic.Bool
 	// Stories, when set, groups new items into stories.
 	Stories *Grouper
@@ -110,14 +108,35 @@ func (p *Poller) Rules() *Tagger { return p.tagger.Load() }
 
 // NewPoller returns a Poller that stores into db and fetches with f.
 func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
-	return &Poller{
-		db:      db,
-		fetcher: f,
-		log:     log.With("component", "poller"),
-		Now:     time.Now,
-		feeds:   make(chan []feedmux.Feed, 1),
-		cpu:     make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+	p := &Poller{
+		db:    db,
+		log:   log.With("component", "poller"),
+		Now:   time.Now,
+		feeds: make(chan []feedmux.Feed, 1),
+		cpu:   make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
+	p.fetcher.Store(f)
+	p.SetIntervals(0, 0)
+	return p
+}
+
+// Fetcher returns the Fetcher the poller fetches with.
+func (p *Poller) Fetcher() *Fetcher { return p.fetcher.Load() }
+
+// SetFetcher makes the poller fetch with f from its next fetch on.
+func (p *Poller) SetFetcher(f *Fetcher) { p.fetcher.Store(f) }
+
+// SetIntervals bounds every wait between two polls of a feed, whatever its
+// interval, the source's hints or its backoff, from the next poll on; zero
+// values mean DefaultMinInterval and DefaultMaxInterval.
+func (p *Poller) SetIntervals(lo, hi time.Duration) {
+	p.intervals.Store(&[2]time.Duration{cmp.Or(lo, DefaultMinInterval), cmp.Or(hi, DefaultMaxInterval)})
+}
+
+// Intervals returns the bounds SetIntervals set.
+func (p *Poller) Intervals() (lo, hi time.Duration) {
+	iv := p.intervals.Load()
+	return iv[0], iv[1]
 }
 
 // Result is the outcome of one poll.
@@ -220,7 +239,8 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 		target = st.CurrentURL
 	}
 	var f fetched
-	resp, err := p.fetcher.Fetch(ctx, target, Validators{ETag: st.ETag, LastModified: st.LastModified})
+	fetcher := p.fetcher.Load()
+	resp, err := fetcher.Fetch(ctx, target, Validators{ETag: st.ETag, LastModified: st.LastModified})
 	st.LastStatus = 0
 	if resp != nil {
 		st.LastStatus = resp.Status
@@ -251,7 +271,7 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 	p.cpu <- struct{}{}
 	release := sync.OnceFunc(func() { <-p.cpu })
 	defer release()
-	body, err := gunzipStray(resp.Body, p.fetcher.maxBody)
+	body, err := gunzipStray(resp.Body, fetcher.maxBody)
 	if err != nil {
 		return f, err
 	}
@@ -362,16 +382,6 @@ func repairJSON(body []byte) *gofeed.Feed {
 	return nil
 }
 
-func (p *Poller) minInterval() time.Duration {
-	if p.MinInterval > 0 {
-		return p.MinInterval
-	}
-	return DefaultMinInterval
-}
+func (p *Poller) minInterval() time.Duration { return p.intervals.Load()[0] }
 
-func (p *Poller) maxInterval() time.Duration {
-	if p.MaxInterval > 0 {
-		return p.MaxInterval
-	}
-	return DefaultMaxInterval
-}
+func (p *Poller) maxInterval() time.Duration { return p.intervals.Load()[1] }

@@ -16,12 +16,21 @@ import (
 // Run are scheduled from their stored next check (due at once when never
 // polled); removed feeds are no longer polled, though a poll in flight ends.
 func (p *Poller) SetFeeds(feeds []feedmux.Feed) {
+	p.feedList.Store(&feeds)
 	// Keep only the newest list: drop one Run has not picked up yet.
 	select {
 	case <-p.feeds:
 	default:
 	}
 	p.feeds <- feeds
+}
+
+// Feeds returns the feeds last given to SetFeeds.
+func (p *Poller) Feeds() []feedmux.Feed {
+	if f := p.feedList.Load(); f != nil {
+		return *f
+	}
+	return nil
 }
 
 // Run polls the feeds given by SetFeeds until ctx ends, each when its next

@@ -78,7 +78,7 @@ func runLoad(dur time.Duration, clients int) error {
 	logger := slog.New(busyLog{busy: &busy, polls: &polls})
 	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-load"}), logger)
 	p.Concurrency, p.PerHost = 8, 8
-	p.MinInterval = time.Second
+	p.SetIntervals(time.Second, 0)
 	p.Stories = aggregator.NewGrouper(aggregator.DefaultStoryConfig)
 	srv := server.New(db, logger)
 	srv.Configure(server.Config{MaxAge: server.DefaultMaxAge, RenderInterval: server.DefaultRenderInterval})

@@ -125,6 +125,9 @@ func (s *Server) Configure(cfg Config) {
 
 // now is the server's clock, read through Now so tests can replace it
 // after New.
+// Config returns the configuration the server serves with.
+func (s *Server) Config() Config { return *s.cfg.Load() }
+
 func (s *Server) now() time.Time { return s.Now() }
 
 // Invalidate drops the cached documents that show items of tags. The

@@ -187,6 +187,22 @@ func (c *Config) ServerConfig() server.Config {
 	return sc
 }
 
+// FetcherConfig returns the settings of the poller's HTTP client.
+func (c *Config) FetcherConfig() aggregator.FetcherConfig {
+	ua := c.Poll.UserAgent
+	if ua == "" {
+		ua = "feedmux/" + Version() + " (+" + ProjectURL + ")"
+	}
+	return aggregator.FetcherConfig{
+		Timeout:        time.Duration(c.Poll.Timeout),
+		ConnectTimeout: time.Duration(c.Poll.ConnectTimeout),
+		TLSTimeout:     time.Duration(c.Poll.TLSTimeout),
+		HeaderTimeout:  time.Duration(c.Poll.HeaderTimeout),
+		MaxBody:        c.Poll.MaxBody,
+		UserAgent:      ua,
+	}
+}
+
 // Rules returns the configured aliases and topic rules.
 func (c *Config) Rules() aggregator.Rules {
 	r := aggregator.Rules{Aliases: c.Aliases}

@@ -3,8 +3,7 @@ package main
 import (
 	"context"
 	"os"
-	"reflect"
-	"time"
+		"time"
 
 	"github.com/feedmux/feedmux/aggregator"
 )
@@ -14,8 +13,9 @@ import (
 // until retention removes them), changed feeds take their new settings,
 // rules and output settings change, and stored items are re-tagged when the
 // rules did. An invalid file is logged with every problem and changes
-// nothing. The listen address, the database path and the [poll] limits
-// need a restart; a change to them is logged.
+// nothing. What Reload cannot apply (the listen address, the database,
+// retention, the poll concurrency, story grouping: see liveKeys) is logged
+// as needing a restart, key by key.
 func (m *Main) Reload() error {
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
@@ -33,26 +33,17 @@ func (m *Main) Reload() error {
 		m.log.Error("configuration not reloaded: the running one stays", "config", m.ConfigPath, "error", err)
 		return err
 	}
-	old := m.Config
-	for _, c := range []struct {
-		what     string
-		old, new any
-	}{
-		{"server.listen", old.Server.Listen, cfg.Server.Listen},
-		{"storage.path", old.Storage.Path, cfg.Storage.Path},
-		{"[poll] limits", []any{old.Poll.Concurrency, old.Poll.PerHost, old.Poll.Timeout, old.Poll.MaxBody, old.Poll.UserAgent},
-			[]any{cfg.Poll.Concurrency, cfg.Poll.PerHost, cfg.Poll.Timeout, cfg.Poll.MaxBody, cfg.Poll.UserAgent}},
-		{"[stories]", old.Stories, cfg.Stories},
-		{"[storage] limits", old.Retention(), cfg.Retention()},
-	} {
-		if !reflect.DeepEqual(c.old, c.new) {
-			m.log.Warn("configuration change needs a restart to take effect", "setting", c.what)
-		}
+	for _, key := range restartNeeded(m.Config, cfg) {
+		m.log.Warn("configuration change needs a restart to take effect", "setting", key)
 	}
 	m.Config = cfg
 	m.Server.Configure(cfg.ServerConfig())
 	changed := tagger.Fingerprint() != m.Poller.Rules().Fingerprint()
 	m.Poller.SetRules(tagger)
+	m.Poller.SetIntervals(time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval))
+	if cfg.FetcherConfig() != m.Poller.Fetcher().Config() {
+		m.Poller.SetFetcher(aggregator.NewFetcher(cfg.FetcherConfig()))
+	}
 	m.Poller.SetFeeds(cfg.FeedList())
 	if changed {
 		m.retag(cfg)

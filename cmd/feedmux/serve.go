@@ -194,19 +194,10 @@ func (m *Main) Run(ctx context.Context) error {
 // rules, and the story grouper filled from the database.
 func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Poller, error) {
 	cfg := m.Config
-	fetcher := aggregator.NewFetcher(aggregator.FetcherConfig{
-		Timeout:        time.Duration(cfg.Poll.Timeout),
-		ConnectTimeout: time.Duration(cfg.Poll.ConnectTimeout),
-		TLSTimeout:     time.Duration(cfg.Poll.TLSTimeout),
-		HeaderTimeout:  time.Duration(cfg.Poll.HeaderTimeout),
-		MaxBody:        cfg.Poll.MaxBody,
-		UserAgent:      m.userAgent(),
-	})
-	p := aggregator.NewPoller(db, fetcher, m.log)
+	p := aggregator.NewPoller(db, aggregator.NewFetcher(cfg.FetcherConfig()), m.log)
 	p.Concurrency = cfg.Poll.Concurrency
 	p.PerHost = cfg.Poll.PerHost
-	p.MinInterval = time.Duration(cfg.Poll.MinInterval)
-	p.MaxInterval = time.Duration(cfg.Poll.MaxInterval)
+	p.SetIntervals(time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval))
 	tagger, err := aggregator.NewTagger(cfg.Rules())
 	if err != nil {
 		return nil, fmt.Errorf("topic rules: %w", err)
@@ -217,13 +208,6 @@ func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Polle
 		return nil, err
 	}
 	return p, nil
-}
-
-func (m *Main) userAgent() string {
-	if m.Config.Poll.UserAgent != "" {
-		return m.Config.Poll.UserAgent
-	}
-	return "feedmux/" + Version() + " (+" + ProjectURL + ")"
 }
 
 // Err returns a channel that receives the error of a part that stopped on
