@@ -49,10 +49,10 @@ type Poller struct {
 
 	feeds     chan []feedmux.Feed
 	feedList  atomic.Pointer[[]feedmux.Feed] // the last SetFeeds gave
-	cpu       chan struct{} // slots for the CPU-heavy part of polls
+	cpu       chan struct{}                  // slots for the CPU-heavy part of polls
 	tagger    atomic.Pointer[Tagger]
 	intervals atomic.Pointer[[2]time.Duration] // see SetIntervals
-	ready  atomic.Bool
+	ready     atomic.Bool
 	// Stories, when set, groups new items into stories.
 	Stories *Grouper
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"os"
-		"time"
+	"time"
 
 	"github.com/feedmux/feedmux/aggregator"
 )
