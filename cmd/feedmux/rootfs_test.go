@@ -21,6 +21,8 @@ type dockerfile struct {
 	buildArgs []string // -trimpath -ldflags ...
 	env       map[string]string
 	user      string
+	expose    []string // EXPOSE of the final image: "8080"
+	volumes   []string // VOLUME of the final image: "/data"
 }
 
 func readDockerfile(t *testing.T) dockerfile {
@@ -55,6 +57,10 @@ func readDockerfile(t *testing.T) dockerfile {
 			}
 		case final && strings.HasPrefix(line, "USER "):
 			d.user = strings.TrimSpace(line[len("USER "):])
+		case final && strings.HasPrefix(line, "EXPOSE "):
+			d.expose = append(d.expose, strings.Fields(line[len("EXPOSE "):])...)
+		case final && strings.HasPrefix(line, "VOLUME "):
+			d.volumes = append(d.volumes, strings.Fields(line[len("VOLUME "):])...)
 		}
 	}
 	if len(d.buildArgs) == 0 || d.env["FEEDMUX_DB"] == "" || d.user == "" {
