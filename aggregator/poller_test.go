@@ -279,7 +279,8 @@ func TestPoller_Run(t *testing.T) {
 // waitPolled waits until n feeds have a recorded poll.
 func waitPolled(t *testing.T, db *storage.DB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: it only stops a hung test on a slow, busy machine.
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		states, err := db.FeedStates(t.Context())
 		if err != nil {

@@ -23,12 +23,14 @@ type farm struct {
 
 	mu    sync.RWMutex
 	extra map[int]int // items added to a feed since the start
+	first map[int]int // extra of the first document served of a feed: older items were never seen
 	cache map[int]*farmDoc
 	srv   *http.Server
 	URL   string
 }
 
 type farmDoc struct {
+	extra int
 	body  []byte
 	etag  string
 	mod   string
@@ -37,7 +39,7 @@ type farmDoc struct {
 
 func newFarm(n, m int) (*farm, error) {
 	f := &farm{n: n, m: m, tags: max(1, n/10), epoch: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-		cache: map[int]*farmDoc{}, extra: map[int]int{}}
+		cache: map[int]*farmDoc{}, extra: map[int]int{}, first: map[int]int{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -59,6 +61,19 @@ func (f *farm) grow(group, groups int) {
 		delete(f.cache, i)
 	}
 	f.mu.Unlock()
+}
+
+// published is the number of items of feed i that some document served
+// so far held: those a poller can have seen. The oldest items of a feed
+// that grew before its first poll scrolled out of its document unseen.
+func (f *farm) published(i int) int {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	first, served := f.first[i]
+	if !served {
+		return 0
+	}
+	return f.m + f.extra[i] - first
 }
 
 // feedURL is feed i's URL.
@@ -84,6 +99,11 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	f.mu.Lock()
+	if _, ok := f.first[i]; !ok {
+		f.first[i] = doc.extra
+	}
+	f.mu.Unlock()
 	h.Set("Content-Type", doc.ctype)
 	h.Set("Content-Length", strconv.Itoa(len(doc.body)))
 	w.Write(doc.body)
@@ -144,7 +164,7 @@ func (f *farm) items(i, extra int) []benchItem {
 func (f *farm) render(i, extra int) *farmDoc {
 	items := f.items(i, extra)
 	var b strings.Builder
-	d := &farmDoc{mod: items[0].published.Format(http.TimeFormat)}
+	d := &farmDoc{extra: extra, mod: items[0].published.Format(http.TimeFormat)}
 	esc := html.EscapeString
 	switch i % 3 {
 	case 0:

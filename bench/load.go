@@ -46,9 +46,13 @@ func (h busyLog) WithGroup(string) slog.Handler            { return h }
 
 // runLoad is the load-while-ingesting survival check: feedmux ingests a
 // large farm that keeps growing while clients read the tag feeds for dur,
-// each about ten times a second, half of them conditionally.
-// It fails on any failed request, any SQLITE_BUSY anywhere, or a p99
-// latency of 50 ms or more.
+// each about ten times a second, half of them conditionally. Then the
+// sources stop growing and every feed is polled once more.
+// It fails on what is wrong, whatever the machine's speed: a failed
+// request, a SQLITE_BUSY anywhere, a failed poll, an item the sources
+// published that is not stored, or one stored twice. Latencies (p50, p99,
+// per 10 s phase) are printed as figures for BENCHMARKS.md, never judged:
+// the goal, p99 under 50 ms on 2 cores, depends on the machine.
 func runLoad(dur time.Duration, clients int) error {
 	const n, m = 1000, 50
 	if path := os.Getenv("FEEDMUX_LOAD_PROFILE"); path != "" {
@@ -110,12 +114,15 @@ func runLoad(dur time.Duration, clients int) error {
 	// After the cold ingest of 50,000 items, every feed is polled every
 	// 2 s and grows one item every 10 s, a tenth of the feeds each second
 	// (100 new items a second): ingest never rests.
+	growCtx, stopGrowing := context.WithCancel(ctx)
+	grown := make(chan struct{})
 	go func() {
+		defer close(grown)
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for group := 0; ; group = (group + 1) % 10 {
 			select {
-			case <-ctx.Done():
+			case <-growCtx.Done():
 				return
 			case <-t.C:
 				f.grow(group, 10)
@@ -170,11 +177,10 @@ func runLoad(dur time.Duration, clients int) error {
 				}
 				etags[path] = resp.Header.Get("ETag")
 				mine = append(mine, time.Since(t0))
-				if debugPhases {
-					phaseMu.Lock()
-					phases[int(time.Since(started)/(10*time.Second))] = append(phases[int(time.Since(started)/(10*time.Second))], time.Since(t0))
-					phaseMu.Unlock()
-				}
+				phaseMu.Lock()
+				phase := int(time.Since(started) / (10 * time.Second))
+				phases[phase] = append(phases[phase], time.Since(t0))
+				phaseMu.Unlock()
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -182,25 +188,28 @@ func runLoad(dur time.Duration, clients int) error {
 		}()
 	}
 	wg.Wait()
-	if debugPhases {
-		for k := 0; k < 10; k++ {
-			l := phases[k]
+	for k := 0; k < len(phases); k++ {
+		if l := phases[k]; len(l) > 0 {
 			slices.Sort(l)
-			if len(l) > 0 {
-				fmt.Printf("phase %d: n %d p50 %.1f p99 %.1f max %.1f\n", k, len(l), ms(l[len(l)/2]), ms(l[len(l)*99/100]), ms(l[len(l)-1]))
-			}
+			fmt.Printf("phase %d (%d-%d s): %d requests, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+				k, 10*k, 10*k+10, len(l), ms(l[len(l)/2]), ms(l[len(l)*99/100]), ms(l[len(l)-1]))
 		}
 	}
 	cancel()
-	<-ran // polls in flight finish before the database closes
+	<-ran // polls in flight finish before the final pass
+	stopGrowing()
+	<-grown
 	slices.Sort(lat)
-	items, _ := db.ItemCount(context.Background())
-	p99 := time.Duration(0)
+	p50, p99 := time.Duration(0), time.Duration(0)
 	if len(lat) > 0 {
-		p99 = lat[len(lat)*99/100]
+		p50, p99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}
-	fmt.Printf("load: %s, %d clients: %d requests (%.0f/s), p50 %.2f ms, p99 %.2f ms, %d failed; ingest: %d polls, %d poll errors, %d items stored, %d SQLITE_BUSY\n",
-		dur, clients, len(lat), float64(len(lat))/dur.Seconds(), ms(lat[len(lat)/2]), ms(p99), len(failures), polls.Load(), pollErrors.Load(), items, busy.Load())
+	fmt.Printf("load: %s, %d clients: %d requests (%.0f/s), p50 %.2f ms, p99 %.2f ms (goal: under 50 ms on 2 cores), %d failed; ingest: %d polls, %d poll errors, %d SQLITE_BUSY\n",
+		dur, clients, len(lat), float64(len(lat))/dur.Seconds(), ms(p50), ms(p99), len(failures), polls.Load(), pollErrors.Load(), busy.Load())
+	lost, twice, err := finalPass(p, db, f, feeds, &pollErrors)
+	if err != nil {
+		return err
+	}
 	switch {
 	case len(failures) > 0:
 		return fmt.Errorf("%d requests failed, first: %s", len(failures), failures[0])
@@ -208,18 +217,53 @@ func runLoad(dur time.Duration, clients int) error {
 		return fmt.Errorf("%d SQLITE_BUSY in the logs", busy.Load())
 	case pollErrors.Load() > 0:
 		return fmt.Errorf("%d polls failed", pollErrors.Load())
-	case p99 >= 50*time.Millisecond:
-		return fmt.Errorf("p99 %.2f ms, not under 50 ms", ms(p99))
-	case polls.Load() < int64(n):
-		return fmt.Errorf("only %d polls: the ingest did not run", polls.Load())
+	case lost > 0 || twice > 0:
+		return fmt.Errorf("%d items the sources published are not stored, %d stored more than once", lost, twice)
 	}
 	return nil
 }
 
-// FEEDMUX_LOAD_PHASES=1 prints the latencies of each 10 s of the run, to
-// see whether the cold ingest or the steady growth makes the tail.
+// finalPass polls every feed once more now that the sources have stopped
+// growing, and compares what is stored with what the sources published:
+// it returns the items missing and the items stored more than once.
+func finalPass(p *aggregator.Poller, db *storage.DB, f *farm, feeds []feedmux.Feed, pollErrors *atomic.Int64) (lost, twice int, err error) {
+	ctx := context.Background()
+	p.PollAll(ctx, feeds, func(i int, _ aggregator.Result, err error, _ time.Duration) {
+		if err != nil {
+			pollErrors.Add(1)
+			log.Printf("final poll of %s: %v", feeds[i].URL, err)
+		}
+	})
+	states, err := db.FeedStates(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	stored := map[string]int{}
+	for _, st := range states {
+		stored[st.URL] = st.Items
+	}
+	published := 0
+	for i, feed := range feeds {
+		want := f.published(i)
+		published += want
+		switch got := stored[feed.URL]; {
+		case got < want:
+			lost += want - got
+		case got > want:
+			twice += got - want
+		}
+	}
+	items, err := db.ItemCount(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	fmt.Printf("final pass: %d items published, %d stored\n", published, items)
+	return lost, twice, nil
+}
+
+// phases holds the latencies of each 10 s of the run, to see whether the
+// cold ingest or the steady growth makes the tail.
 var (
-	debugPhases = os.Getenv("FEEDMUX_LOAD_PHASES") != ""
-	phaseMu     sync.Mutex
-	phases      = map[int][]time.Duration{}
+	phaseMu sync.Mutex
+	phases  = map[int][]time.Duration{}
 )

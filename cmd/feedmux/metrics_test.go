@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -46,7 +45,7 @@ func TestMetrics(t *testing.T) {
 	}
 	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
 	base := "http://" + m.Server.Addr().String()
-	waitFor(t, 10*time.Second, "the first poll cycle", m.Poller.Ready)
+	waitFor(t, "the first poll cycle", m.Poller.Ready)
 	for range 3 {
 		get(t, base+"/tags/x.atom")
 	}

@@ -50,7 +50,7 @@ func TestOutput_Corpus(t *testing.T) {
 	if err := os.WriteFile(config, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := startMainWithin(t, config, filepath.Join(t.TempDir(), "feedmux.db"), 5*time.Minute)
+	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
 	base := "http://" + m.Server.Addr().String()
 
 	_, opml := get(t, base+"/tags.opml")
@@ -212,7 +212,7 @@ func TestOutput_ETagFollowsPolls(t *testing.T) {
 	}
 	// A feed is rendered at most once a second (render_interval): the new
 	// ETag shows within it.
-	waitFor(t, 5*time.Second, "a new ETag after a poll that added an item of the tag", func() bool {
+	waitFor(t, "a new ETag after a poll that added an item of the tag", func() bool {
 		got := conditional(etag)
 		return got.StatusCode == 200 && got.Header.Get("ETag") != etag
 	})

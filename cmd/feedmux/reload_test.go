@@ -98,7 +98,7 @@ func TestReload(t *testing.T) {
 	}
 
 	write("b", "c") // a removed, c added
-	waitFor(t, 10*time.Second, "feeds b and c after the edit", func() bool {
+	waitFor(t, "feeds b and c after the edit", func() bool {
 		return slices.Equal(sources(), []string{"b", "c"}) && entries() == 3
 	})
 
@@ -114,7 +114,7 @@ func TestReload(t *testing.T) {
 	}
 
 	write("c")
-	waitFor(t, 10*time.Second, "feed c alone after the last edit", func() bool {
+	waitFor(t, "feed c alone after the last edit", func() bool {
 		return slices.Equal(sources(), []string{"c"})
 	})
 	close(stop)

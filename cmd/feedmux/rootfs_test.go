@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // dockerfile is what the test reads from ../../Dockerfile, so that it
@@ -173,7 +172,7 @@ func TestImage_RootFS(t *testing.T) {
 			t.Logf("feedmux log:\n%s", <-logs)
 		}
 	}()
-	waitFor(t, 20*time.Second, "/healthz from the feedmux in the image root", func() bool {
+	waitFor(t, "/healthz from the feedmux in the image root", func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {
 			return false
@@ -184,7 +183,7 @@ func TestImage_RootFS(t *testing.T) {
 	if out, err := inImage("healthcheck").CombinedOutput(); err != nil {
 		t.Errorf("feedmux healthcheck in the image root: %v\n%s", err, out)
 	}
-	waitFor(t, 20*time.Second, "items polled from the loopback feeds", func() bool {
+	waitFor(t, "items polled from the loopback feeds", func() bool {
 		resp, err := http.Get("http://" + addr + "/tags/world.atom")
 		if err != nil {
 			return false

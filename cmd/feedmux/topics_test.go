@@ -79,7 +79,7 @@ func TestStories_DevSetOverHTTP(t *testing.T) {
 	if err := os.WriteFile(config, []byte(cfg.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	m := startMainWithin(t, config, filepath.Join(t.TempDir(), "feedmux.db"), 5*time.Minute)
+	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
 
 	gold := map[string]string{}
 	for _, r := range rows {
@@ -215,7 +215,7 @@ exclude = ["football"]
 	// New rules: the stored report is re-tagged in the background.
 	m = startMain(t, write(strings.Replace(rules, `tag = "gaza"`, `tag = "palestine"`, 1)), dbPath)
 	base = "http://" + m.Server.Addr().String()
-	waitFor(t, 10*time.Second, "re-tagging under the new rule", func() bool {
+	waitFor(t, "re-tagging under the new rule", func() bool {
 		return len(titles("palestine")) == 1 && len(titles("gaza")) == 0
 	})
 }
