@@ -13,6 +13,10 @@ var (
 	ErrUnknownTag = errors.New("unknown tag")
 	// ErrFeedNotFound means the feed is neither configured nor stored.
 	ErrFeedNotFound = errors.New("feed not found")
+	// ErrStorage means the database could not take a write for a reason of
+	// the machine's: a full disk, a read-only file system, an I/O error,
+	// the configured size limit. It is never a source's fault.
+	ErrStorage = errors.New("the database cannot be written")
 )
 
 // MinInterval is the shortest polling interval a feed may be configured with.

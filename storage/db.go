@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -43,6 +44,9 @@ type DB struct {
 	// Retention's per-feed limit is kept by SaveItems as it stores, so a
 	// feed never holds more; Prune applies both limits.
 	Retention Retention
+
+	health  health       // the outcome of the latest write
+	maxSize atomic.Int64 // see SetMaxSize
 }
 
 // Open opens the database at path, creating it and its directory when
@@ -172,7 +176,13 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // inTx runs fn in a write transaction and commits it when fn returns nil.
+// Every write goes through it, so its outcome is the database's write
+// health: a local fault is wrapped in feedmux.ErrStorage.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return db.health.record(db.runTx(ctx, fn), db.Now())
+}
+
+func (db *DB) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
