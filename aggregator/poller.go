@@ -55,6 +55,9 @@ type Poller struct {
 	ready     atomic.Bool
 	// Stories, when set, groups new items into stories.
 	Stories *Grouper
+	// StorageRetry is how often Run tries one poll while the database
+	// cannot be written; 0 means DefaultStorageRetry.
+	StorageRetry time.Duration
 }
 
 // errParse marks a document that is not a feed feedmux can read.
@@ -64,8 +67,10 @@ var errParse = errors.New("parse")
 // started: one poll cycle is done.
 func (p *Poller) Ready() bool { return p.ready.Load() }
 
-// ErrorKind names the kind of a poll error for metrics: timeout, network,
-// tls, http_4xx, http_5xx, rate_limited, gone, too_large, parse or other.
+// ErrorKind names the kind of a poll error for metrics: storage (the
+// database could not be written: not the source's fault), timeout,
+// network, tls, http_4xx, http_5xx, rate_limited, gone, too_large, parse or
+// other.
 func ErrorKind(err error) string {
 	var se *StatusError
 	var ne net.Error
@@ -76,6 +81,8 @@ func ErrorKind(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, feedmux.ErrStorage):
+		return "storage"
 	case errors.As(err, &se):
 		switch {
 		case se.Code == http.StatusGone:

@@ -1,6 +1,7 @@
 package aggregator
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
@@ -48,6 +49,8 @@ func (p *Poller) Run(ctx context.Context) error {
 		waiting  = map[string][]job{} // due, held back by their host's limit
 		current  = map[string]feedmux.Feed{}
 		timer    = time.NewTimer(time.Hour)
+		pause    = storagePause{retry: cmp.Or(p.StorageRetry, DefaultStorageRetry), log: p.log}
+		unsynced []feedmux.Feed // given by SetFeeds, not yet stored
 		// pending holds the feeds due at the first plan; when all have
 		// been polled, the first cycle is done and the poller is ready.
 		pending map[string]bool
@@ -56,7 +59,16 @@ func (p *Poller) Run(ctx context.Context) error {
 	defer wg.Wait()
 	for {
 		now := p.Now()
-		for len(inFlight) < concurrency && queue.Len() > 0 && !queue[0].due.After(now) {
+		pause.observe(p.db.WriteHealth(), now)
+		if unsynced != nil && !pause.paused {
+			if err := p.syncFeeds(ctx, &unsynced); err != nil {
+				if errors.Is(err, context.Canceled) {
+					return nil
+				}
+				return err
+			}
+		}
+		for len(inFlight) < concurrency && queue.Len() > 0 && !queue[0].due.After(now) && pause.allow(now, len(inFlight)) {
 			j := heap.Pop(&queue).(job)
 			if _, ok := current[j.feed.URL]; !ok {
 				continue // removed since it was queued
@@ -78,15 +90,18 @@ func (p *Poller) Run(ctx context.Context) error {
 					p.OnPoll(j.feed, res, err, took)
 				}
 				next := res.NextCheck
-				if next.IsZero() { // storage failed: try again later
+				switch {
+				case errors.Is(err, feedmux.ErrStorage):
+					next = j.due // nothing was stored: the schedule stands, its items come again
+				case next.IsZero(): // the feed's state could not be read: try again later
 					next = p.Now().Add(j.feed.Interval)
 				}
 				done <- job{feed: j.feed, due: next, gone: res.Gone}
 			}()
 		}
 		var wake <-chan time.Time
-		if len(inFlight) < concurrency && queue.Len() > 0 {
-			timer.Reset(max(queue[0].due.Sub(p.Now()), 0))
+		if len(inFlight) < concurrency && queue.Len() > 0 && (!pause.paused || len(inFlight) == 0) {
+			timer.Reset(max(queue[0].due.Sub(p.Now()), pause.wait(p.Now())))
 			wake = timer.C
 		}
 		select {
@@ -110,7 +125,8 @@ func (p *Poller) Run(ctx context.Context) error {
 				heap.Push(&queue, job{feed: f, due: j.due})
 			}
 		case feeds := <-p.feeds:
-			if err := p.db.SyncFeeds(ctx, feeds); err != nil {
+			unsynced = feeds
+			if err := p.syncFeeds(ctx, &unsynced); err != nil {
 				if errors.Is(err, context.Canceled) {
 					return nil
 				}
@@ -146,6 +162,21 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 }
 
+// syncFeeds stores the configured feeds *list and clears it. While the
+// database cannot be written the list stays, to be stored once it can, and
+// polling goes on with it meanwhile; other errors are returned.
+func (p *Poller) syncFeeds(ctx context.Context, list *[]feedmux.Feed) error {
+	err := p.db.SyncFeeds(ctx, *list)
+	switch {
+	case err == nil:
+		*list = nil
+	case errors.Is(err, feedmux.ErrStorage):
+		p.log.Debug("configured feeds not stored yet", "error", err)
+		return nil
+	}
+	return err
+}
+
 // plan builds the schedule of feeds from their stored next checks, leaving
 // out those in flight: they are queued again when their poll ends.
 func (p *Poller) plan(ctx context.Context, feeds []feedmux.Feed, inFlight map[string]bool) (map[string]feedmux.Feed, schedule, error) {
@@ -172,6 +203,8 @@ func (p *Poller) plan(ctx context.Context, feeds []feedmux.Feed, inFlight map[st
 func (p *Poller) logPoll(feed feedmux.Feed, res Result, err error, took time.Duration) {
 	switch {
 	case errors.Is(err, context.Canceled):
+	case errors.Is(err, feedmux.ErrStorage): // logged once for all feeds, by Run
+		p.log.Debug("poll not stored", "feed", feed.URL, "error", errors.Unwrap(err))
 	case err != nil:
 		var se *StatusError
 		if errors.As(err, &se) && se.Code == 410 {
