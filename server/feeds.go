@@ -23,13 +23,16 @@ var feedsTemplate = template.Must(template.New("feeds").Funcs(template.FuncMap{
 }).Parse(feedsHTML))
 
 type feedsPage struct {
-	Base  string
-	Feeds []feedmux.FeedState
-	Spark map[string]template.HTML // items per day, by feed URL
-	Now   time.Time
-	OK    int
-	Bad   int
-	Gone  int
+	// WriteFault, when set, is why nothing is stored now: one banner for
+	// the machine's fault, above sources shown as of the last write.
+	WriteFault string
+	Base       string
+	Feeds      []feedmux.FeedState
+	Spark      map[string]template.HTML // items per day, by feed URL
+	Now        time.Time
+	OK         int
+	Bad        int
+	Gone       int
 }
 
 // handleFeeds serves the status of every configured source as HTML.
@@ -45,7 +48,7 @@ func (s *Server) handleFeeds(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	page := feedsPage{Base: s.baseURL(r), Feeds: states, Now: s.Now(), Spark: map[string]template.HTML{}}
+	page := feedsPage{Base: s.baseURL(r), Feeds: states, Now: s.Now(), Spark: map[string]template.HTML{}, WriteFault: s.writeFault()}
 	for i := range states {
 		page.Spark[states[i].URL] = sparkline(activity[states[i].URL], states[i].Name())
 	}
@@ -106,7 +109,11 @@ func (s *Server) handleFeedsJSON(w http.ResponseWriter, r *http.Request) {
 			NextCheck: timePtr(st.NextCheck), Items: st.Items, LastNewItem: timePtr(st.LastNewItem),
 		})
 	}
-	body, err := json.MarshalIndent(map[string]any{"feeds": out}, "", "  ")
+	doc := map[string]any{"feeds": out, "storage": map[string]any{"writable": true}}
+	if h := s.db.WriteHealth(); h.Err != nil {
+		doc["storage"] = map[string]any{"writable": false, "error": h.Err.Error(), "since": h.Since.UTC()}
+	}
+	body, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		s.internalError(w, r, err)
 		return

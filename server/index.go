@@ -22,11 +22,12 @@ var indexTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 }).Parse(indexHTML))
 
 type indexPage struct {
-	Base string
-	OPML string
-	All  indexTag
-	Tags []indexTag
-	Now  time.Time
+	WriteFault string // see feedsPage
+	Base       string
+	OPML       string
+	All        indexTag
+	Tags       []indexTag
+	Now        time.Time
 }
 
 // indexTag is one topic on the index page.
@@ -64,7 +65,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	base := s.baseURL(r)
 	cfg := s.cfg.Load()
-	page := indexPage{Base: base, OPML: base + "/tags.opml" + query, Now: s.Now()}
+	page := indexPage{Base: base, OPML: base + "/tags.opml" + query, Now: s.Now(), WriteFault: s.writeFault()}
 	page.All = indexTag{Title: "feedmux: all", Atom: base + "/all.atom" + query, RSS: base + "/all.rss" + query, JSON: base + "/all.json" + query}
 	for _, tc := range tags {
 		it := indexTag{TagCount: tc, Title: "feedmux: " + tc.Tag,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"github.com/feedmux/feedmux/storage"
 	"net/http"
 	"strconv"
 	"time"
@@ -31,6 +32,8 @@ type MetricsSource interface {
 	FeedHealth(ctx context.Context) (map[string]int, error)
 	// Size is the database's size on disk in bytes.
 	Size() (int64, error)
+	// WriteHealth says whether the database takes writes.
+	WriteHealth() storage.WriteHealth
 }
 
 // NewMetrics registers feedmux's metrics, the Go runtime's and the
@@ -78,7 +81,12 @@ func NewMetrics(src MetricsSource) *Metrics {
 		&sourceCollector{src: src,
 			feeds: prometheus.NewDesc("feedmux_feeds", "Configured source feeds by health: ok, failing, gone.", []string{"state"}, nil),
 			size:  prometheus.NewDesc("feedmux_database_bytes", "Size of the SQLite database on disk, write-ahead log included.", nil, nil),
+			writeFault: prometheus.NewDesc("feedmux_database_write_failing",
+				"1 while the database cannot be written (full disk, read-only file system, I/O error, size limit): nothing new is stored and polling is paused; 0 otherwise.", nil, nil),
+			writeFailures: prometheus.NewDesc("feedmux_database_write_failures_total",
+				"Write transactions that failed for a reason of the machine's since the start.", nil, nil),
 		})
+	m.polls.WithLabelValues("error", "storage")
 	// Every label value exists from the start, so a rate over it works
 	// before the first event.
 	m.polls.WithLabelValues("ok", "")
@@ -121,14 +129,16 @@ func (m *Metrics) handler() http.Handler {
 
 // sourceCollector reads the gauges that live in the database at scrape time.
 type sourceCollector struct {
-	src   MetricsSource
-	feeds *prometheus.Desc
-	size  *prometheus.Desc
+	src                       MetricsSource
+	feeds, size               *prometheus.Desc
+	writeFault, writeFailures *prometheus.Desc
 }
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.feeds
 	ch <- c.size
+	ch <- c.writeFault
+	ch <- c.writeFailures
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -146,4 +156,11 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		ch <- prometheus.NewInvalidMetric(c.size, err)
 	}
+	h := c.src.WriteHealth()
+	failing := 0.0
+	if h.Err != nil {
+		failing = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.writeFault, prometheus.GaugeValue, failing)
+	ch <- prometheus.MustNewConstMetric(c.writeFailures, prometheus.CounterValue, float64(h.Failures))
 }

@@ -40,6 +40,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	TagActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error)
 	FeedActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error)
+	WriteHealth() storage.WriteHealth
 }
 
 // Config is what the output depends on besides the stored items.
@@ -164,7 +165,8 @@ func (s *Server) Handler() http.Handler {
 }
 
 // handleReady answers 200 once the database answers and the first poll
-// cycle is done, 503 with the reason before.
+// cycle is done, 503 with the reason before, and 503 while the database
+// cannot be written: nothing new is stored then.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -175,11 +177,26 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not ready: the database does not answer", http.StatusServiceUnavailable)
 		return
 	}
+	if fault := s.writeFault(); fault != "" {
+		http.Error(w, "not ready: "+fault, http.StatusServiceUnavailable)
+		return
+	}
 	if s.Ready != nil && !s.Ready() {
 		http.Error(w, "not ready: the first poll cycle is not done", http.StatusServiceUnavailable)
 		return
 	}
 	w.Write([]byte("ready\n"))
+}
+
+// writeFault says why the database cannot be written and since when, or
+// "" while it can: the one sentence /readyz, / and /feeds show for it.
+func (s *Server) writeFault() string {
+	h := s.db.WriteHealth()
+	if h.Err == nil {
+		return ""
+	}
+	return fmt.Sprintf("%v (since %s); nothing new is stored and polling is paused until it can be written",
+		h.Err, h.Since.UTC().Format(time.RFC3339))
 }
 
 // Listen opens the listening socket, so that a bad address fails at once.

@@ -93,14 +93,18 @@ categories = false
 }
 
 // startMain runs the daemon on configPath with the database at dbPath and
-// waits until every feed was polled once.
-func startMain(t testing.TB, configPath, dbPath string) *Main {
+// waits until every feed was polled once. Each setup function may change
+// the Main before it runs.
+func startMain(t testing.TB, configPath, dbPath string, setup ...func(*Main)) *Main {
 	t.Helper()
 	m := NewMain()
 	if err := m.ParseFlags([]string{"-config", configPath, "-db", dbPath, "-log-level", "error"}, io.Discard, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
 	m.WatchInterval = 20 * time.Millisecond
+	for _, f := range setup {
+		f(m)
+	}
 	if err := m.Run(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,9 @@ type Main struct {
 	// WatchInterval is how often the configuration file is checked for
 	// changes; 0 means 2s, negative turns watching off.
 	WatchInterval time.Duration
+	// StorageRetry is how often one poll is tried while the database
+	// cannot be written; 0 means aggregator.DefaultStorageRetry.
+	StorageRetry time.Duration
 
 	log      *slog.Logger
 	override func(*Config) // the flags and environment, over the file
@@ -198,6 +201,7 @@ func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Polle
 	p.Concurrency = cfg.Poll.Concurrency
 	p.PerHost = cfg.Poll.PerHost
 	p.SetIntervals(time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval))
+	p.StorageRetry = m.StorageRetry
 	tagger, err := aggregator.NewTagger(cfg.Rules())
 	if err != nil {
 		return nil, fmt.Errorf("topic rules: %w", err)
