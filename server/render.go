@@ -74,29 +74,28 @@ func (ch *channel) clamp(t time.Time) time.Time {
 
 // entryTimes are the updated times of items in an Atom feed, no two alike:
 // the validator warns on a tie, and merged sources tie often. Ties move
-// forward a second at a time, in the order of the items' ids, so the
-// result depends on the items only, not on their order or arrival.
+// back a second at a time, newest first and in the order of the items' ids
+// among equals, so that no time passes the render time and the result
+// depends on the items only, not on their order or arrival.
 func (ch *channel) entryTimes(items []feedmux.Item) []time.Time {
 	times := make([]time.Time, len(items))
 	order := make([]int, len(items))
+	ids := make([]string, len(items))
 	for i := range items {
 		times[i] = ch.clamp(updated(&items[i]))
 		order[i] = i
-	}
-	ids := make([]string, len(items))
-	for i := range items {
 		ids[i] = items[i].ID()
 	}
 	slices.SortFunc(order, func(a, b int) int {
-		if c := times[a].Compare(times[b]); c != 0 {
+		if c := times[b].Compare(times[a]); c != 0 {
 			return c
 		}
 		return strings.Compare(ids[a], ids[b])
 	})
 	for k := 1; k < len(order); k++ {
 		prev, cur := times[order[k-1]], times[order[k]]
-		if !cur.After(prev) {
-			times[order[k]] = prev.Add(time.Second)
+		if !cur.Before(prev) {
+			times[order[k]] = prev.Add(-time.Second)
 		}
 	}
 	return times

@@ -166,8 +166,13 @@ var rfc822 = regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|
 
 func (c *checker) plausible(where string, t time.Time) {
 	c.tb.Helper()
-	if t.Year() < 1990 || t.After(c.now.Add(10*time.Minute)) {
-		c.errorf("%s: implausible date %s (now %s)", where, t.Format(time.RFC3339), c.now.Format(time.RFC3339))
+	switch {
+	case t.Year() < 1990:
+		c.errorf("%s: implausible date %s", where, t.Format(time.RFC3339))
+	case t.After(c.now):
+		// Readers take such an entry as not yet published: Miniflux's
+		// "mark all as read" leaves it unread.
+		c.errorf("%s: date %s is later than the document was served (%s)", where, t.Format(time.RFC3339), c.now.Format(time.RFC3339))
 	}
 }
 
