@@ -8,10 +8,13 @@ import (
 	"mime"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/feedmux/feedmux"
+	"github.com/saintfish/chardet"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
 )
@@ -42,30 +45,34 @@ var xmlEncoding = regexp.MustCompile(`encoding\s*=\s*["']\s*([A-Za-z0-9._:\-]+)\
 // toUTF8 turns a feed body into UTF-8 that XML 1.0 accepts, without its XML
 // declaration, so the parser sees no encoding to convert again. The
 // encoding is, in order: a byte order mark; a UTF-16 or UTF-32 byte
-// pattern; the XML declaration's label; the HTTP charset (used only when the
-// document declares none, or one nobody knows); else UTF-8. Labels resolve
-// as browsers do (WHATWG: ISO-8859-1 is windows-1252). Bytes that are not
-// valid in the encoding become U+FFFD, and characters XML forbids go.
+// pattern; UTF-8 when the bytes are valid UTF-8, whatever the declaration
+// says (a CMS that declares ISO-8859-1 and writes UTF-8 is common; legacy
+// text that is valid UTF-8 by accident is not); the XML declaration's
+// label; the HTTP charset (used only when the document declares none, or
+// one nobody knows); else a guess from the bytes, as browsers and
+// feedparser make for undeclared legacy pages. Labels resolve as browsers
+// do (WHATWG: ISO-8859-1 is windows-1252). Bytes that are not valid in the
+// encoding become U+FFFD, and characters XML forbids go.
 func toUTF8(body []byte, contentType string) []byte {
 	enc, bomLen := sniffUnicode(body)
 	body = body[bomLen:]
-	if enc != nil {
-		if out, err := enc.NewDecoder().Bytes(body); err == nil {
-			body = out
-		}
-	} else {
+	if enc == nil && !utf8.Valid(body) {
 		label := ""
 		if m := xmlEncoding.FindSubmatch(declaration(body)); m != nil {
 			label = string(m[1])
 		}
-		e, _ := charset.Lookup(label)
-		if e == nil {
-			e, _ = charset.Lookup(httpCharset(contentType))
+		var name string
+		enc, name = charset.Lookup(label)
+		if enc == nil {
+			enc, name = charset.Lookup(httpCharset(contentType))
 		}
-		if e != nil && e != encoding.Nop && !isUTF8(e) {
-			if out, err := e.NewDecoder().Bytes(body); err == nil {
-				body = out
-			}
+		if enc == nil || name == "utf-8" {
+			enc = guessCharset(body)
+		}
+	}
+	if enc != nil {
+		if out, err := enc.NewDecoder().Bytes(body); err == nil {
+			body = out
 		}
 	}
 	if loc := xmlDecl.FindIndex(body); loc != nil {
@@ -74,16 +81,28 @@ func toUTF8(body []byte, contentType string) []byte {
 	return []byte(feedmux.XMLText(string(body)))
 }
 
+// guessCharset guesses the encoding of bytes that are not UTF-8 and say
+// nothing of their encoding, with ICU's detector (saintfish/chardet), from
+// their first 64 KB; windows-1252, as browsers default to, when it has no
+// answer that x/text can decode.
+func guessCharset(body []byte) encoding.Encoding {
+	res, err := chardet.NewTextDetector().DetectBest(body[:min(len(body), 64<<10)])
+	if err == nil {
+		// ICU's names that are not WHATWG labels.
+		name := strings.NewReplacer("GB-18030", "gb18030", "ISO-8859-8-I", "iso-8859-8-i").Replace(res.Charset)
+		if e, canonical := charset.Lookup(name); e != nil && canonical != "utf-8" {
+			return e
+		}
+	}
+	return charmap.Windows1252
+}
+
 // declaration returns the XML declaration at the start of body, if any.
 func declaration(body []byte) []byte {
 	if len(body) > 512 {
 		body = body[:512]
 	}
 	return xmlDecl.Find(body)
-}
-
-func isUTF8(e encoding.Encoding) bool {
-	return e == unicode.UTF8 || e == encoding.Encoding(unicode.UTF8BOM)
 }
 
 // sniffUnicode recognizes UTF-8, UTF-16 and UTF-32 by a byte order mark, or
