@@ -11,6 +11,7 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/rss"
 )
 
 // Plausible publication times: a news item from before 1990 or more than a
@@ -28,20 +29,22 @@ var (
 func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time, tagger *Tagger) []feedmux.Item {
 	items := make([]feedmux.Item, 0, len(doc.Items))
 	seen := make(map[string]bool, len(doc.Items))
+	orig := rssItems(doc)
 	for i, src := range doc.Items {
 		if src == nil {
 			continue
 		}
+		var origItem *rss.Item
+		if orig != nil {
+			origItem = orig[i]
+		}
 		it := feedmux.Item{
 			GUID:      strings.TrimSpace(src.GUID),
-			URL:       absURL(base, src.Link),
+			URL:       itemLink(src, origItem, doc.FeedType == "json", base),
 			Title:     plainText(src.Title),
 			Published: plausible(src.PublishedParsed, now),
 			Updated:   plausible(src.UpdatedParsed, now),
 			FirstSeen: now.Add(-time.Duration(i) * time.Second),
-		}
-		if it.URL == "" && isHTTPURL(it.GUID) {
-			it.URL = it.GUID
 		}
 		// Relative URLs in the HTML are relative to the item's page, else
 		// to the feed (gofeed has already applied an Atom xml:base).
@@ -63,7 +66,9 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		}
 		it.Tags = tagger.Tags(feed, &it)
 		it.Enclosures = enclosures(base, src.Enclosures)
-		it.Key = feedmux.ItemKey(it.GUID, it.URL, it.Title, it.Published)
+		// The key takes the format's own link only, as it always has: a link
+		// found in another form must not give a stored item a new identity.
+		it.Key = feedmux.ItemKey(it.GUID, absURL(base, src.Link), it.Title, it.Published)
 		if seen[it.Key] {
 			continue
 		}
@@ -121,11 +126,6 @@ func absURL(base *url.URL, ref string) string {
 		return ""
 	}
 	return u.String()
-}
-
-func isHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func plausible(t *time.Time, now time.Time) time.Time {
