@@ -28,6 +28,42 @@ const corpusDir = "../../aggregator/testdata/corpus"
 // points (servertest.Check) on all of them, and jing and feedparser on
 // every page of the tags that hold the hostile and the most varied items.
 func TestOutput_Corpus(t *testing.T) {
+	base, tags := startCorpus(t)
+	if len(tags) < 50 {
+		t.Fatalf("%d tags after ingesting the corpus, want the many its categories make", len(tags))
+	}
+	checked := 0
+	for _, tag := range tags {
+		tagURL := base + "/tags/" + tag
+		full := strings.HasSuffix(tagURL, "/hostile") || strings.HasSuffix(tagURL, "/everything")
+		for _, format := range []string{"atom", "rss", "json"} {
+			next := tagURL + "." + format
+			if full {
+				next += "?limit=500"
+			}
+			for next != "" {
+				resp, body := get(t, next)
+				if resp.StatusCode != 200 {
+					t.Fatalf("GET %s: %s", next, resp.Status)
+				}
+				checkServed(t, format, next, body, full)
+				checked++
+				next = ""
+				if full {
+					next = nextLink(t, format, body)
+				}
+			}
+		}
+	}
+	t.Logf("%d tags, %d documents checked", len(tags), checked)
+}
+
+// startCorpus runs the daemon on every document of the real-world corpus
+// and the hostile test feeds (tagged "everything", the hostile ones
+// "hostile" too) and returns its base URL and its public tags, from its
+// OPML list.
+func startCorpus(t *testing.T) (base string, tags []string) {
+	t.Helper()
 	files := http.FileServer(http.Dir(corpusDir))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/hostile.") {
@@ -51,7 +87,7 @@ func TestOutput_Corpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
-	base := "http://" + m.Server.Addr().String()
+	base = "http://" + m.Server.Addr().String()
 
 	_, opml := get(t, base+"/tags.opml")
 	var doc struct {
@@ -62,33 +98,10 @@ func TestOutput_Corpus(t *testing.T) {
 	if err := xml.Unmarshal(opml, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Outlines) < 50 {
-		t.Fatalf("%d tags after ingesting the corpus, want the many its categories make", len(doc.Outlines))
-	}
-	checked := 0
 	for _, o := range doc.Outlines {
-		tagURL := strings.TrimSuffix(o.XMLURL, ".atom")
-		full := strings.HasSuffix(tagURL, "/hostile") || strings.HasSuffix(tagURL, "/everything")
-		for _, format := range []string{"atom", "rss", "json"} {
-			next := tagURL + "." + format
-			if full {
-				next += "?limit=500"
-			}
-			for next != "" {
-				resp, body := get(t, next)
-				if resp.StatusCode != 200 {
-					t.Fatalf("GET %s: %s", next, resp.Status)
-				}
-				checkServed(t, format, next, body, full)
-				checked++
-				next = ""
-				if full {
-					next = nextLink(t, format, body)
-				}
-			}
-		}
+		tags = append(tags, strings.TrimSuffix(strings.TrimPrefix(o.XMLURL, base+"/tags/"), ".atom"))
 	}
-	t.Logf("%d tags, %d documents checked", len(doc.Outlines), checked)
+	return base, tags
 }
 
 // checkServed holds one served document to the rules; external validators

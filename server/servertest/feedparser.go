@@ -16,6 +16,9 @@ type Entry struct {
 	Updated   string `json:"updated"`
 	Author    string `json:"author"` // the author's name
 	Source    string `json:"source"` // the title of the source it names, or ""
+	// Enclosure is the URL of the first enclosure, as served (readers'
+	// views leave it empty).
+	Enclosure string `json:"-"`
 }
 
 const feedparserEntriesScript = `
