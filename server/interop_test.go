@@ -26,8 +26,12 @@ func TestReaders_PlantedFaults(t *testing.T) {
 		want  string                         // in the differences
 	}{
 		"dropped entry": {map[string]func(string) string{
-			"atom": func(d string) string { return regexp.MustCompile(`(?s)<entry>.*?</entry>`).ReplaceAllStringFunc(d, once("")) },
-			"rss":  func(d string) string { return regexp.MustCompile(`(?s)<item>.*?</item>`).ReplaceAllStringFunc(d, once("")) },
+			"atom": func(d string) string {
+				return regexp.MustCompile(`(?s)<entry>.*?</entry>`).ReplaceAllStringFunc(d, once(""))
+			},
+			"rss": func(d string) string {
+				return regexp.MustCompile(`(?s)<item>.*?</item>`).ReplaceAllStringFunc(d, once(""))
+			},
 		}, "entries read"},
 		"date in the future": {map[string]func(string) string{
 			"atom": func(d string) string {
