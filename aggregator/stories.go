@@ -30,11 +30,12 @@ func (p *Poller) group(ctx context.Context, source string, items []feedmux.Item,
 			joined[n.ID] = story
 		}
 	}
-	if len(joined) == 0 {
+	merged := p.Stories.TakeMerges()
+	if len(joined) == 0 && len(merged) == 0 {
 		return nil, nil
 	}
 	// The write goes on if ctx ends: the grouper already holds it.
-	return p.db.SetStories(context.WithoutCancel(ctx), joined)
+	return p.db.SetStories(context.WithoutCancel(ctx), joined, merged)
 }
 
 // LoadStories fills the story grouper with the items of its window from

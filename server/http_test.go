@@ -554,7 +554,7 @@ func TestHTTP_Stories(t *testing.T) {
 	}
 	if _, err := ts.db.SetStories(t.Context(), map[int64]int64{
 		ids["Content with ]]> inside"]: root, ids["Same time as another source"]: root,
-	}); err != nil {
+	}, nil); err != nil {
 		t.Fatal(err)
 	}
 	ts.Invalidate([]string{"world", "podcast"})

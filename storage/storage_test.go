@@ -451,7 +451,7 @@ func TestDB_Stories(t *testing.T) {
 		id[n.Key] = n.ID
 	}
 	// a, c and e are one story; b and d stand alone.
-	tags, err := db.SetStories(ctx, map[int64]int64{id["a"]: id["a"], id["c"]: id["a"], id["e"]: id["a"]})
+	tags, err := db.SetStories(ctx, map[int64]int64{id["a"]: id["a"], id["c"]: id["a"], id["e"]: id["a"]}, nil)
 	if err != nil || !slices.Equal(tags, []string{"world"}) {
 		t.Fatalf("SetStories: %v, %v", tags, err)
 	}
@@ -480,6 +480,16 @@ func TestDB_Stories(t *testing.T) {
 	}
 	if _, err := db.StoryPage(ctx, storage.ItemFilter{Tags: []string{"nope"}}); !errors.Is(err, feedmux.ErrUnknownTag) {
 		t.Errorf("unknown tag: %v", err)
+	}
+
+	// b joins d's story, then that story is merged into a's: all five are
+	// one story, under the older id.
+	if _, err := db.SetStories(ctx, map[int64]int64{id["b"]: id["d"]}, map[int64]int64{id["d"]: id["a"]}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := db.StoryPage(ctx, storage.ItemFilter{Tags: []string{"world"}})
+	if err != nil || len(page.Stories) != 1 || page.Stories[0].ID != id["a"] || len(page.Stories[0].Items) != 5 {
+		t.Errorf("after the merge: %+v, %v; want one story of five items named by a", page.Stories, err)
 	}
 }
 

@@ -52,9 +52,10 @@ func (db *DB) StoryWindow(ctx context.Context, since time.Time) ([]StoryRow, err
 	return out, rows.Err()
 }
 
-// SetStories records the story of each item (item id: story id) and
-// returns the tags of every member of the stories that changed.
-func (db *DB) SetStories(ctx context.Context, stories map[int64]int64) ([]string, error) {
+// SetStories records the story of each item (item id: story id), then
+// merges stories (merged story: the story it became), and returns the tags
+// of every member of the stories that changed.
+func (db *DB) SetStories(ctx context.Context, stories, merged map[int64]int64) ([]string, error) {
 	var tags []string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		tags = nil
@@ -72,6 +73,16 @@ func (db *DB) SetStories(ctx context.Context, stories map[int64]int64) ([]string
 			if n, _ := res.RowsAffected(); n > 0 {
 				ids = append(ids, id, story)
 			}
+		}
+		for gone, keep := range merged {
+			// The story's first item names it with a NULL story_id.
+			for _, q := range []string{`UPDATE items SET story_id = ?1 WHERE story_id = ?2`,
+				`UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NULL`} {
+				if _, err := tx.ExecContext(ctx, q, keep, gone); err != nil {
+					return err
+				}
+			}
+			ids = append(ids, keep)
 		}
 		if len(ids) == 0 {
 			return nil

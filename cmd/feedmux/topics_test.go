@@ -126,8 +126,8 @@ func TestStories_DevSetOverHTTP(t *testing.T) {
 		stories[s] = true
 	}
 	t.Logf("over HTTP: %d items in %d stories, BCubed P %.3f R %.3f F1 %.3f", len(g), len(stories), prec, rec, f1)
-	if prec < 0.92 || f1 < 0.68 {
-		t.Errorf("BCubed P %.3f F1 %.3f, below the floors 0.92 and 0.68", prec, f1)
+	if prec < 0.94 || f1 < 0.82 { // reached: P 0.963, F1 0.852
+		t.Errorf("BCubed P %.3f F1 %.3f, below the floors 0.94 and 0.82", prec, f1)
 	}
 }
 

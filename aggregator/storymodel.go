@@ -1,0 +1,181 @@
+package aggregator
+
+import (
+	_ "embed"
+	"encoding/json"
+	"math"
+	"slices"
+	"time"
+)
+
+// The join decision is a logistic regression over what an item shares with
+// a candidate story, learned from the labelled headlines of
+// ../shared/corpus/stories/train.tsv (aggregator/testdata/stories) by
+// TestStoryModel: go test ./aggregator -run TestStoryModel -update
+// rewrites story_model.json.
+
+// Features of joining an item to a candidate story.
+const (
+	fBias         = iota
+	fPairSim      // the best cosine similarity with one of the story's items
+	fStorySim     // the cosine similarity with the sum of the story's items
+	fShared       // the terms shared with that best item
+	fRarest       // the weight of the rarest term shared with any item, over the largest possible
+	fCoverItem    // the share of the item's weight that the best item shares
+	fCoverOther   // the share of the best item's weight that the item shares
+	fSize         // log(1 + the story's items in the window)
+	fGapDays      // days between the item and the story's newest item
+	fSameSource   // 1 when the item's source already reported in the story
+	fPairSim2     // fPairSim squared
+	fStorySim2    // fStorySim squared
+	fTerms        // log(1 + the item's terms)
+	fSharedCapped // fShared, at most 6, over 6
+	numFeatures
+)
+
+type joinFeatures [numFeatures]float64
+
+// storyModel is the learned join decision.
+type storyModel struct {
+	Weights joinFeatures `json:"weights"`
+	// Trained says what it was learned from, for the README.
+	Trained string `json:"trained"`
+}
+
+//go:embed story_model.json
+var storyModelJSON []byte
+
+var defaultStoryModel = func() storyModel {
+	var m storyModel
+	if err := json.Unmarshal(storyModelJSON, &m); err != nil {
+		panic("story_model.json: " + err.Error())
+	}
+	return m
+}()
+
+// probability is the model's probability that the item belongs to the
+// story the features describe.
+func (m *storyModel) probability(f joinFeatures) float64 {
+	z := 0.0
+	for k, w := range m.Weights {
+		z += w * f[k]
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// features describes joining d to each candidate story: the stories of the
+// items in the window that share one of d's rarer terms and are within the
+// window of it in publication time.
+func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
+	top := g.ln(len(g.docs) + 2)
+	idf := func(t term) float64 { return top - g.ln(int(g.df[t])+1) }
+	weight := func(terms []term) float64 {
+		s := 0.0
+		for _, t := range terms {
+			s += idf(t) * idf(t)
+		}
+		return s
+	}
+	dw := weight(d.terms)
+	if dw == 0 {
+		return nil
+	}
+	window := int64(g.cfg.Window / time.Second)
+	out := map[int64]joinFeatures{}
+	for c := range g.candidates(d) {
+		if gap := d.published - c.published; gap > window || gap < -window {
+			continue
+		}
+		dot, shared, rarest := 0.0, 0, 0.0
+		for i, j := 0, 0; i < len(d.terms) && j < len(c.terms); {
+			switch {
+			case d.terms[i] == c.terms[j]:
+				w := idf(d.terms[i])
+				dot += w * w
+				rarest = max(rarest, w)
+				shared++
+				i++
+				j++
+			case d.terms[i] < c.terms[j]:
+				i++
+			default:
+				j++
+			}
+		}
+		cw := weight(c.terms)
+		sim := dot / math.Sqrt(dw*cw)
+		f := out[c.story]
+		f[fBias] = 1
+		if sim > f[fPairSim] {
+			f[fPairSim], f[fShared], f[fCoverItem], f[fCoverOther] = sim, float64(shared), dot/dw, dot/cw
+		}
+		f[fRarest] = max(f[fRarest], rarest/top)
+		out[c.story] = f
+	}
+	for s, f := range out {
+		st := g.stories[s]
+		f[fStorySim] = g.storySim(d, st, idf, math.Sqrt(dw))
+		if f[fStorySim] == 0 {
+			f[fStorySim] = f[fPairSim] // a story of one: its sum is its item
+		}
+		if st != nil {
+			f[fSize] = math.Log1p(float64(st.members))
+			f[fGapDays] = math.Abs(float64(d.published-st.newest)) / 86400
+			if st.sources[d.source] > 0 {
+				f[fSameSource] = 1
+			}
+		}
+		f[fPairSim2], f[fStorySim2] = f[fPairSim]*f[fPairSim], f[fStorySim]*f[fStorySim]
+		f[fTerms] = math.Log1p(float64(len(d.terms)))
+		f[fSharedCapped] = min(f[fShared], 6) / 6
+		out[s] = f
+	}
+	return out
+}
+
+// ln is the natural logarithm of k ≥ 1, from a table: weights are logs of
+// counts, and a table lookup is many times faster than math.Log.
+func (g *Grouper) ln(k int) float64 {
+	for len(g.logs) <= k {
+		g.logs = append(g.logs, math.Log(float64(max(len(g.logs), 1))))
+	}
+	return g.logs[k]
+}
+
+// candidates are the items of the window that share one of d's rarer
+// terms (in at most 1 in 20 items of the window).
+func (g *Grouper) candidates(d *storyDoc) map[*storyDoc]bool {
+	maxDF := int32(max(3, (len(g.docs)+1)/20))
+	out := map[*storyDoc]bool{}
+	for _, t := range d.terms {
+		if g.df[t] > maxDF {
+			continue
+		}
+		for _, c := range g.postings[t] {
+			if !c.evicted {
+				out[c] = true
+			}
+		}
+	}
+	return out
+}
+
+// storySim is the cosine similarity of d with the sum of the story's
+// items; 0 for a story of one item.
+func (g *Grouper) storySim(d *storyDoc, st *storyState, idf func(term) float64, dn float64) float64 {
+	if st == nil || st.counts == nil {
+		return 0
+	}
+	dot, n2 := 0.0, 0.0
+	for t, c := range st.counts {
+		w := idf(t) * float64(c)
+		n2 += w * w
+		if _, ok := slices.BinarySearch(d.terms, t); ok {
+			dot += w * idf(t)
+		}
+	}
+	if n2 == 0 {
+		return 0
+	}
+	return dot / (dn * math.Sqrt(n2))
+}
