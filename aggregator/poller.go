@@ -48,12 +48,14 @@ type Poller struct {
 	OnPoll func(feed feedmux.Feed, res Result, err error, took time.Duration)
 
 	feeds     chan []feedmux.Feed
+	grouping  chan struct{}                  // items wait for story grouping
 	feedList  atomic.Pointer[[]feedmux.Feed] // the last SetFeeds gave
 	cpu       chan struct{}                  // slots for the CPU-heavy part of polls
 	tagger    atomic.Pointer[Tagger]
 	intervals atomic.Pointer[[2]time.Duration] // see SetIntervals
 	ready     atomic.Bool
-	// Stories, when set, groups new items into stories.
+	// Stories, when set, groups new items into stories: Run does it beside
+	// polling; after PollAll, GroupPending does.
 	Stories *Grouper
 	// StorageRetry is how often Run tries one poll while the database
 	// cannot be written; 0 means DefaultStorageRetry.
@@ -116,11 +118,12 @@ func (p *Poller) Rules() *Tagger { return p.tagger.Load() }
 // NewPoller returns a Poller that stores into db and fetches with f.
 func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
 	p := &Poller{
-		db:    db,
-		log:   log.With("component", "poller"),
-		Now:   time.Now,
-		feeds: make(chan []feedmux.Feed, 1),
-		cpu:   make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+		db:       db,
+		log:      log.With("component", "poller"),
+		Now:      time.Now,
+		feeds:    make(chan []feedmux.Feed, 1),
+		grouping: make(chan struct{}, 1),
+		cpu:      make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
 	}
 	p.fetcher.Store(f)
 	p.SetIntervals(0, 0)
@@ -210,15 +213,10 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 		return res, fmt.Errorf("poll %s: %w", feed.URL, serr)
 	}
 	res.Inserted, res.Updated = saved.Inserted, saved.Updated
-	changed := saved.Tags
 	if len(saved.New) > 0 && p.Stories != nil {
-		tags, err := p.group(ctx, cmp.Or(feed.Title, st.Title, feed.URL), f.items, saved.New)
-		if err != nil {
-			return res, fmt.Errorf("poll %s: %w", feed.URL, err)
-		}
-		changed = append(changed, tags...)
+		p.wakeGrouping() // the new items wait for it; the poll does not
 	}
-	if len(changed) > 0 && p.OnChange != nil {
+	if changed := saved.Tags; len(changed) > 0 && p.OnChange != nil {
 		slices.Sort(changed)
 		p.OnChange(slices.Compact(changed))
 	}

@@ -57,6 +57,15 @@ func (p *Poller) Run(ctx context.Context) error {
 	)
 	defer timer.Stop()
 	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // before wg.Wait: it ends grouping when Run returns an error
+	if p.Stories != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.runGrouping(ctx)
+		}()
+	}
 	for {
 		now := p.Now()
 		pause.observe(p.db.WriteHealth(), now)

@@ -3,39 +3,75 @@ package aggregator
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/storage"
 )
 
-// group places the items a poll inserted into stories and records them; it
-// returns the tags of the items that joined an earlier story.
-func (p *Poller) group(ctx context.Context, source string, items []feedmux.Item, inserted []storage.NewItem) ([]string, error) {
-	byKey := make(map[string]*feedmux.Item, len(items))
-	for i := range items {
-		byKey[items[i].Key] = &items[i]
+// groupBatch is how many waiting items one grouping transaction takes.
+const groupBatch = 500
+
+// GroupPending places every item that waits for story grouping into its
+// story, in the order they arrived, a batch per transaction, and tells
+// OnChange which tags' stories changed. It returns how many it grouped. A
+// batch the grouper has taken is recorded even if ctx ends meanwhile.
+func (p *Poller) GroupPending(ctx context.Context) (int, error) {
+	if p.Stories == nil {
+		return 0, nil
 	}
-	joined := map[int64]int64{}
-	for _, n := range inserted {
-		it := byKey[n.Key]
-		if it == nil {
-			continue
+	total := 0
+	for ctx.Err() == nil {
+		rows, err := p.db.Ungrouped(ctx, groupBatch)
+		if err != nil || len(rows) == 0 {
+			return total, err
 		}
-		arrived := it.FirstSeen
-		if arrived.IsZero() {
-			arrived = p.Now()
+		g := storage.Grouping{Stories: map[int64]int64{}}
+		for _, r := range rows {
+			story := p.Stories.Add(StoryItem{ID: r.ID, Title: r.Title, URL: r.URL, Source: r.Source, Published: r.Time, Arrived: r.FirstSeen})
+			if story != r.ID {
+				g.Stories[r.ID] = story
+			}
+			g.Grouped = append(g.Grouped, r.ID)
 		}
-		story := p.Stories.Add(StoryItem{ID: n.ID, Title: it.Title, URL: it.URL, Source: source, Published: it.Time(), Arrived: arrived})
-		if story != n.ID {
-			joined[n.ID] = story
+		g.Merged = p.Stories.TakeMerges()
+		tags, err := p.db.SaveGrouping(context.WithoutCancel(ctx), g)
+		if err != nil {
+			return total, err
+		}
+		total += len(rows)
+		if len(tags) > 0 && p.OnChange != nil {
+			p.OnChange(tags)
 		}
 	}
-	merged := p.Stories.TakeMerges()
-	if len(joined) == 0 && len(merged) == 0 {
-		return nil, nil
+	return total, nil
+}
+
+// runGrouping groups waiting items whenever polls store new ones (and
+// once a minute, for items a failed batch left), until ctx ends. Polling
+// never waits for it: polls only mark their new items as waiting.
+func (p *Poller) runGrouping(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := p.GroupPending(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("story grouping stopped; it starts again at the next poll that stores items", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.grouping:
+		case <-t.C:
+		}
 	}
-	// The write goes on if ctx ends: the grouper already holds it.
-	return p.db.SetStories(context.WithoutCancel(ctx), joined, merged)
+}
+
+// wakeGrouping tells runGrouping that items wait, without waiting for it.
+func (p *Poller) wakeGrouping() {
+	select {
+	case p.grouping <- struct{}{}:
+	default:
+	}
 }
 
 // LoadStories fills the story grouper with the items of its window from

@@ -283,3 +283,51 @@ func BenchmarkGrouper(b *testing.B) {
 	b.ReportMetric(r, "recall")
 	b.ReportMetric(f, "F1")
 }
+
+// BenchmarkGrouper_Syndicated groups 100,000 items of 2,000 feeds that
+// share 8 headlines, a number in each (one wire story syndicated by
+// hundreds of sites), and reports the time per item, mean and p99.
+func BenchmarkGrouper_Syndicated(b *testing.B) {
+	headlines := []string{"Fed raises interest rates by a quarter point", "Apple unveils new iPhone at Cupertino event",
+		"Storm floods coastal towns as thousands flee", "Central bank warns of slowing growth",
+		"Court blocks merger of two largest airlines", "Scientists find water ice on distant moon",
+		"Oil prices jump after pipeline attack", "Football club sacks manager after defeat"}
+	var items []StoryItem
+	for f := range 2000 {
+		for k := range 50 {
+			at := t0.Add(time.Duration(k*2000+f) * time.Second)
+			items = append(items, StoryItem{ID: int64(len(items) + 1), Title: fmt.Sprintf("%s %d", headlines[(f+k)%8], k),
+				URL: fmt.Sprintf("https://site%d.example/news/%d", f, k), Source: fmt.Sprintf("Site %d", f), Published: at, Arrived: at})
+		}
+	}
+	benchmarkPerItem(b, items)
+}
+
+// BenchmarkGrouper_Train groups train.tsv, its windows one after another.
+func BenchmarkGrouper_Train(b *testing.B) {
+	var items []StoryItem
+	for _, it := range readStories(b, "testdata/stories/train.tsv.gz") {
+		items = append(items, it.StoryItem)
+	}
+	benchmarkPerItem(b, items)
+}
+
+func benchmarkPerItem(b *testing.B, items []StoryItem) {
+	took := make([]time.Duration, len(items))
+	for b.Loop() {
+		g := NewGrouper(DefaultStoryConfig)
+		for i, it := range items {
+			t := time.Now()
+			g.Add(it)
+			took[i] = time.Since(t)
+		}
+	}
+	slices.Sort(took)
+	var sum time.Duration
+	for _, d := range took {
+		sum += d
+	}
+	b.ReportMetric(float64(sum.Nanoseconds())/float64(len(took)), "ns/item")
+	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-ns/item")
+	b.ReportMetric(0, "ns/op")
+}

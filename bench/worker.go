@@ -134,6 +134,9 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 				failed.Store(err)
 			}
 		})
+		if _, err := p.GroupPending(ctx); err != nil {
+			failed.Store(err)
+		}
 		took, cpu := time.Since(start), cpuSeconds()-cpu0
 		if err, ok := failed.Load().(error); ok {
 			return 0, 0, err

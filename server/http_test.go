@@ -552,9 +552,9 @@ func TestHTTP_Stories(t *testing.T) {
 	if root == 0 {
 		root = ids["Эпизод 1 — Ελληνικά, العربية, 日本語"]
 	}
-	if _, err := ts.db.SetStories(t.Context(), map[int64]int64{
+	if _, err := ts.db.SaveGrouping(t.Context(), storage.Grouping{Stories: map[int64]int64{
 		ids["Content with ]]> inside"]: root, ids["Same time as another source"]: root,
-	}, nil); err != nil {
+	}}); err != nil {
 		t.Fatal(err)
 	}
 	ts.Invalidate([]string{"world", "podcast"})

@@ -34,6 +34,8 @@ type MetricsSource interface {
 	Size() (int64, error)
 	// WriteHealth says whether the database takes writes.
 	WriteHealth() storage.WriteHealth
+	// UngroupedCount is the number of items waiting for story grouping.
+	UngroupedCount(ctx context.Context) (int, error)
 }
 
 // NewMetrics registers feedmux's metrics, the Go runtime's and the
@@ -85,6 +87,8 @@ func NewMetrics(src MetricsSource) *Metrics {
 				"1 while the database cannot be written (full disk, read-only file system, I/O error, size limit): nothing new is stored and polling is paused; 0 otherwise.", nil, nil),
 			writeFailures: prometheus.NewDesc("feedmux_database_write_failures_total",
 				"Write transactions that failed for a reason of the machine's since the start.", nil, nil),
+			ungrouped: prometheus.NewDesc("feedmux_stories_waiting",
+				"Stored items waiting for story grouping, which runs beside polling; they show alone in the stories view until grouped.", nil, nil),
 		})
 	m.polls.WithLabelValues("error", "storage")
 	// Every label value exists from the start, so a rate over it works
@@ -130,7 +134,7 @@ func (m *Metrics) handler() http.Handler {
 // sourceCollector reads the gauges that live in the database at scrape time.
 type sourceCollector struct {
 	src                       MetricsSource
-	feeds, size               *prometheus.Desc
+	feeds, size, ungrouped    *prometheus.Desc
 	writeFault, writeFailures *prometheus.Desc
 }
 
@@ -139,6 +143,7 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.size
 	ch <- c.writeFault
 	ch <- c.writeFailures
+	ch <- c.ungrouped
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -163,4 +168,9 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.writeFault, prometheus.GaugeValue, failing)
 	ch <- prometheus.MustNewConstMetric(c.writeFailures, prometheus.CounterValue, float64(h.Failures))
+	if n, err := c.src.UngroupedCount(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.ungrouped, prometheus.GaugeValue, float64(n))
+	} else {
+		ch <- prometheus.NewInvalidMetric(c.ungrouped, err)
+	}
 }

@@ -67,7 +67,7 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 			return err
 		}
 		defer findFirst.Close()
-		markCopy, err := tx.PrepareContext(ctx, `UPDATE items SET dup_of = ?1 WHERE id = ?2`)
+		markCopy, err := tx.PrepareContext(ctx, `UPDATE items SET dup_of = ?1, ungrouped = 0 WHERE id = ?2`)
 		if err != nil {
 			return err
 		}
@@ -192,8 +192,8 @@ type NewItem struct {
 // returns a row only when it wrote one; version 1 means inserted.
 const upsertItemSQL = `
 	INSERT INTO items (feed_id, key, guid, url, title, summary, content, author, email,
-		categories, enclosures, published, updated, first_seen, sort_time, hash, canonical_url)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15, ?16)
+		categories, enclosures, published, updated, first_seen, sort_time, hash, canonical_url, ungrouped)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15, ?16, 1)
 	ON CONFLICT (feed_id, key) DO UPDATE SET
 		guid = excluded.guid, url = excluded.url, title = excluded.title,
 		summary = excluded.summary, content = excluded.content,

@@ -451,7 +451,15 @@ func TestDB_Stories(t *testing.T) {
 		id[n.Key] = n.ID
 	}
 	// a, c and e are one story; b and d stand alone.
-	tags, err := db.SetStories(ctx, map[int64]int64{id["a"]: id["a"], id["c"]: id["a"], id["e"]: id["a"]}, nil)
+	waiting, err := db.Ungrouped(ctx, 10)
+	if err != nil || len(waiting) != 5 || waiting[0].Title != "Ta" {
+		t.Fatalf("Ungrouped after the save: %+v, %v; want the 5 new items, oldest first", waiting, err)
+	}
+	if rows, _ := db.StoryWindow(ctx, t0.Add(-time.Hour)); len(rows) != 0 {
+		t.Errorf("the story window holds %d items not yet grouped", len(rows))
+	}
+	tags, err := db.SaveGrouping(ctx, storage.Grouping{Stories: map[int64]int64{id["a"]: id["a"], id["c"]: id["a"], id["e"]: id["a"]},
+		Grouped: []int64{id["a"], id["b"], id["c"], id["d"], id["e"]}})
 	if err != nil || !slices.Equal(tags, []string{"world"}) {
 		t.Fatalf("SetStories: %v, %v", tags, err)
 	}
@@ -484,7 +492,10 @@ func TestDB_Stories(t *testing.T) {
 
 	// b joins d's story, then that story is merged into a's: all five are
 	// one story, under the older id.
-	if _, err := db.SetStories(ctx, map[int64]int64{id["b"]: id["d"]}, map[int64]int64{id["d"]: id["a"]}); err != nil {
+	if n, err := db.UngroupedCount(ctx); err != nil || n != 0 {
+		t.Errorf("%d items wait for grouping after it (%v), want none", n, err)
+	}
+	if _, err := db.SaveGrouping(ctx, storage.Grouping{Stories: map[int64]int64{id["b"]: id["d"]}, Merged: map[int64]int64{id["d"]: id["a"]}}); err != nil {
 		t.Fatal(err)
 	}
 	page, err := db.StoryPage(ctx, storage.ItemFilter{Tags: []string{"world"}})

@@ -24,17 +24,39 @@ type StoryRow struct {
 	FirstSeen time.Time
 }
 
-// StoryWindow returns the items first seen since since, oldest first, with
-// the stories they were given, to rebuild the grouper's window at start.
-// Copies of an article another feed brought first are left out.
+// storyRowSQL selects the StoryRow of the items i.
+const storyRowSQL = `SELECT i.id, coalesce(i.story_id, i.id), i.title, i.url,
+	coalesce(nullif(f.config_title, ''), nullif(f.title, ''), f.url), i.sort_time, i.first_seen
+	FROM items i JOIN feeds f ON f.id = i.feed_id `
+
+// StoryWindow returns the items first seen since since that are grouped,
+// oldest first, with the stories they were given, to rebuild the grouper's
+// window at start. Copies of an article another feed brought first are
+// left out.
 func (db *DB) StoryWindow(ctx context.Context, since time.Time) ([]StoryRow, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT i.id, coalesce(i.story_id, i.id), i.title, i.url,
-			coalesce(nullif(f.config_title, ''), nullif(f.title, ''), f.url), i.sort_time, i.first_seen
-		FROM items i JOIN feeds f ON f.id = i.feed_id
-		WHERE i.first_seen >= ? AND i.dup_of IS NULL ORDER BY i.first_seen, i.id`, since.Unix())
+	return db.storyRows(ctx, "story window", storyRowSQL+`
+		WHERE i.first_seen >= ? AND i.dup_of IS NULL AND i.ungrouped = 0 ORDER BY i.first_seen, i.id`, since.Unix())
+}
+
+// Ungrouped returns up to limit items that wait for story grouping, in
+// the order they arrived. An item waits from when SaveItems stores it
+// until SaveGrouping says it is grouped.
+func (db *DB) Ungrouped(ctx context.Context, limit int) ([]StoryRow, error) {
+	return db.storyRows(ctx, "ungrouped items", storyRowSQL+`
+		WHERE i.ungrouped = 1 ORDER BY i.first_seen, i.id LIMIT ?`, limit)
+}
+
+// UngroupedCount is the number of items waiting for story grouping.
+func (db *DB) UngroupedCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE ungrouped = 1`).Scan(&n)
+	return n, err
+}
+
+func (db *DB) storyRows(ctx context.Context, what, query string, args ...any) ([]StoryRow, error) {
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("story window: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []StoryRow
@@ -44,7 +66,7 @@ func (db *DB) StoryWindow(ctx context.Context, since time.Time) ([]StoryRow, err
 			sortTime, firstAt int64
 		)
 		if err := rows.Scan(&r.ID, &r.Story, &r.Title, &r.URL, &r.Source, &sortTime, &firstAt); err != nil {
-			return nil, fmt.Errorf("story window: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		r.Time, r.FirstSeen = time.Unix(sortTime, 0).UTC(), time.Unix(firstAt, 0).UTC()
 		out = append(out, r)
@@ -52,13 +74,31 @@ func (db *DB) StoryWindow(ctx context.Context, since time.Time) ([]StoryRow, err
 	return out, rows.Err()
 }
 
-// SetStories records the story of each item (item id: story id), then
-// merges stories (merged story: the story it became), and returns the tags
-// of every member of the stories that changed.
-func (db *DB) SetStories(ctx context.Context, stories, merged map[int64]int64) ([]string, error) {
+// Grouping is what story grouping decided for a batch of items.
+type Grouping struct {
+	Stories map[int64]int64 // item id: the story it joined, when not its own
+	Merged  map[int64]int64 // merged story: the story it became
+	Grouped []int64         // the items grouped: they wait no more
+}
+
+// SaveGrouping records a batch's grouping in one transaction: the story of
+// each item, then the merges, and that the items are grouped. It returns
+// the tags of every member of the stories that changed.
+func (db *DB) SaveGrouping(ctx context.Context, g Grouping) ([]string, error) {
 	var tags []string
+	stories, merged := g.Stories, g.Merged
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		tags = nil
+		done, err := tx.PrepareContext(ctx, `UPDATE items SET ungrouped = 0 WHERE id = ? AND ungrouped = 1`)
+		if err != nil {
+			return err
+		}
+		defer done.Close()
+		for _, id := range g.Grouped {
+			if _, err := done.ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
 		set, err := tx.PrepareContext(ctx, `UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NOT ?1`)
 		if err != nil {
 			return err
@@ -111,7 +151,7 @@ func (db *DB) SetStories(ctx context.Context, stories, merged map[int64]int64) (
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("set stories: %w", err)
+		return nil, fmt.Errorf("save grouping: %w", err)
 	}
 	return tags, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -175,6 +176,16 @@ func TestCrash_SIGKILL(t *testing.T) {
 	waitFor(t, "every item ingested after the kills", func() bool {
 		ids, ok := showAll(0)
 		return ok && len(ids) == feeds*items
+	})
+	// Grouping catches up on its own, restarts included: nothing waits.
+	waitFor(t, "every item grouped after the kills", func() bool {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return metricValue(string(body), "feedmux_stories_waiting") == 0
 	})
 	ids, _ := showAll(0)
 	seen := map[string]bool{}

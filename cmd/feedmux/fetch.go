@@ -68,6 +68,9 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		mu.Unlock()
 	})
 	bar.finish()
+	if _, err := p.GroupPending(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "story grouping:", err)
+	}
 	if _, err := db.Prune(ctx, cfg.Retention(), 500); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "retention:", err)
 	}

@@ -80,6 +80,11 @@ func TestStories_DevSetOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := startMain(t, config, filepath.Join(t.TempDir(), "feedmux.db"))
+	// Grouping runs beside polling: read the stories once it has caught up.
+	waitFor(t, "every item grouped", func() bool {
+		n, err := m.DB.UngroupedCount(t.Context())
+		return err == nil && n == 0
+	})
 
 	gold := map[string]string{}
 	for _, r := range rows {
