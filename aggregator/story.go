@@ -76,22 +76,35 @@ type Grouper struct {
 type term = uint32
 
 type storyDoc struct {
-	id, story          int64
+	id                 int64
+	story              int64       // the story asked for (reloaded) or decided, until insert
+	st                 *storyState // the story it is in, once inserted
 	source             string
 	terms              []term // sorted, unique
 	published, arrived int64  // unix seconds
 	evicted            bool
+	// w2 is the squared norm of its terms' weights, when the window held
+	// w2Docs items; see weight.
+	w2     float64
+	w2Docs int
 }
 
 // storyState is a story's members in the window: how many, from which
 // sources, the newest publication time, and once there are two, the counts
-// of their terms (the story's sum).
+// of their terms (the story's sum). docs holds its members, and members
+// that left the window until it is compacted.
 type storyState struct {
+	id      int64
 	members int32
-	first   *storyDoc
+	docs    []*storyDoc
 	counts  map[term]int32
 	sources map[string]int32
 	newest  int64
+	// norm is the norm of the story's sum when it had normMembers members
+	// and the window normDocs items; see storySim.
+	norm        float64
+	normMembers int32
+	normDocs    int
 }
 
 // NewGrouper returns an empty Grouper.
@@ -138,7 +151,7 @@ func (g *Grouper) Add(it StoryItem) int64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if d, ok := g.docs[it.ID]; ok {
-		return d.story
+		return d.st.id
 	}
 	d := g.newDoc(it)
 	var also []int64
@@ -151,9 +164,9 @@ func (g *Grouper) Add(it StoryItem) int64 {
 	}
 	g.insert(d)
 	for _, s := range also {
-		g.merge(s, d.story)
+		g.merge(s, d.st.id)
 	}
-	return d.story
+	return d.st.id
 }
 
 // newDoc makes the window end at it (the items that arrived more than the
@@ -198,52 +211,71 @@ func (g *Grouper) insert(d *storyDoc) {
 	g.queue = append(g.queue, d)
 	st := g.stories[d.story]
 	if st == nil {
-		g.stories[d.story] = &storyState{members: 1, first: d, sources: map[string]int32{d.source: 1}, newest: d.published}
-		return
-	}
-	if st.counts == nil {
-		st.counts = make(map[term]int32, 2*len(d.terms))
-		for _, t := range st.first.terms {
+		st = &storyState{id: d.story, sources: map[string]int32{}}
+		g.stories[d.story] = st
+	} else {
+		st.sumTerms()
+		for _, t := range d.terms {
 			st.counts[t]++
 		}
 	}
+	d.st = st
 	st.members++
 	st.sources[d.source]++
 	st.newest = max(st.newest, d.published)
-	for _, t := range d.terms {
-		st.counts[t]++
+	if len(st.docs) > 2*int(st.members)+8 {
+		st.docs = slices.DeleteFunc(st.docs, func(m *storyDoc) bool { return m.evicted })
 	}
+	st.docs = append(st.docs, d)
 }
 
-// merge makes stories a and b one, under the older (smaller) id.
-func (g *Grouper) merge(a, b int64) {
-	keep, gone := min(a, b), max(a, b)
-	sk, sg := g.stories[keep], g.stories[gone]
-	if a == b || sk == nil || sg == nil {
+// sumTerms makes sure the story keeps the counts of its members' terms,
+// which a story of one item does without.
+func (st *storyState) sumTerms() {
+	if st.counts != nil {
 		return
 	}
-	for _, st := range []*storyState{sk, sg} {
-		if st.counts == nil {
-			st.counts = make(map[term]int32, len(st.first.terms))
-			for _, t := range st.first.terms {
+	st.counts = map[term]int32{}
+	for _, m := range st.docs {
+		if !m.evicted {
+			for _, t := range m.terms {
 				st.counts[t]++
 			}
 		}
 	}
-	for t, c := range sg.counts {
-		sk.counts[t] += c
+}
+
+// merge makes stories a and b one, under the older (smaller) id. The
+// members of the smaller story move to the larger one, so a merge costs
+// the smaller story's size.
+func (g *Grouper) merge(a, b int64) {
+	keep, gone := min(a, b), max(a, b)
+	large, small := g.stories[keep], g.stories[gone]
+	if a == b || large == nil || small == nil {
+		return
 	}
-	for src, c := range sg.sources {
-		sk.sources[src] += c
+	if small.members > large.members {
+		large, small = small, large
 	}
-	sk.members += sg.members
-	sk.newest = max(sk.newest, sg.newest)
-	delete(g.stories, gone)
-	for _, d := range g.queue {
-		if d.story == gone {
-			d.story = keep
+	large.sumTerms()
+	small.sumTerms()
+	for t, c := range small.counts {
+		large.counts[t] += c
+	}
+	for src, c := range small.sources {
+		large.sources[src] += c
+	}
+	for _, m := range small.docs {
+		if !m.evicted {
+			m.st = large
+			large.docs = append(large.docs, m)
 		}
 	}
+	large.members += small.members
+	large.newest = max(large.newest, small.newest)
+	large.id = keep
+	g.stories[keep] = large
+	delete(g.stories, gone)
 	for s, into := range g.merged {
 		if into == gone {
 			g.merged[s] = keep
@@ -290,9 +322,9 @@ func (g *Grouper) evict(cutoff int64) {
 func (g *Grouper) forget(d *storyDoc) {
 	d.evicted = true
 	delete(g.docs, d.id)
-	if st := g.stories[d.story]; st != nil {
+	if st := d.st; st != nil {
 		if st.members--; st.members <= 0 {
-			delete(g.stories, d.story)
+			delete(g.stories, st.id)
 		} else {
 			if st.sources[d.source]--; st.sources[d.source] <= 0 {
 				delete(st.sources, d.source)

@@ -69,14 +69,12 @@ func (m *storyModel) probability(f joinFeatures) float64 {
 func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
 	top := g.ln(len(g.docs) + 2)
 	idf := func(t term) float64 { return top - g.ln(int(g.df[t])+1) }
-	weight := func(terms []term) float64 {
-		s := 0.0
-		for _, t := range terms {
-			s += idf(t) * idf(t)
-		}
-		return s
+	dIDF := make([]float64, len(d.terms))
+	dw := 0.0
+	for i, t := range d.terms {
+		dIDF[i] = idf(t)
+		dw += dIDF[i] * dIDF[i]
 	}
-	dw := weight(d.terms)
 	if dw == 0 {
 		return nil
 	}
@@ -90,7 +88,7 @@ func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
 		for i, j := 0, 0; i < len(d.terms) && j < len(c.terms); {
 			switch {
 			case d.terms[i] == c.terms[j]:
-				w := idf(d.terms[i])
+				w := dIDF[i]
 				dot += w * w
 				rarest = max(rarest, w)
 				shared++
@@ -102,15 +100,15 @@ func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
 				j++
 			}
 		}
-		cw := weight(c.terms)
+		cw := g.weight(c, idf)
 		sim := dot / math.Sqrt(dw*cw)
-		f := out[c.story]
+		f := out[c.st.id]
 		f[fBias] = 1
 		if sim > f[fPairSim] {
 			f[fPairSim], f[fShared], f[fCoverItem], f[fCoverOther] = sim, float64(shared), dot/dw, dot/cw
 		}
 		f[fRarest] = max(f[fRarest], rarest/top)
-		out[c.story] = f
+		out[c.st.id] = f
 	}
 	for s, f := range out {
 		st := g.stories[s]
@@ -142,19 +140,51 @@ func (g *Grouper) ln(k int) float64 {
 	return g.logs[k]
 }
 
+// weight is the squared norm of an item of the window. Like a story's
+// norm (storySim), it is computed again only when the window grew or
+// shrank by a tenth since.
+func (g *Grouper) weight(c *storyDoc, idf func(term) float64) float64 {
+	n := len(g.docs)
+	if c.w2 == 0 || 10*abs(n-c.w2Docs) > c.w2Docs {
+		c.w2, c.w2Docs = 0, n
+		for _, t := range c.terms {
+			c.w2 += idf(t) * idf(t)
+		}
+	}
+	return c.w2
+}
+
+// maxCandidates bounds the items an item is compared with, so that the
+// cost of grouping an item does not grow with the window: when one wire
+// story fills it, thousands of items share every word.
+const maxCandidates = 50
+
 // candidates are the items of the window that share one of d's rarer
-// terms (in at most 1 in 20 items of the window).
+// terms (in at most 1 in 20 items of the window): those that share its
+// rarest terms first, and of those the newest, at most maxCandidates.
 func (g *Grouper) candidates(d *storyDoc) map[*storyDoc]bool {
 	maxDF := int32(max(3, (len(g.docs)+1)/20))
-	out := map[*storyDoc]bool{}
+	type rare struct {
+		df int32
+		t  term
+	}
+	terms := make([]rare, 0, len(d.terms))
 	for _, t := range d.terms {
-		if g.df[t] > maxDF {
-			continue
+		if df := g.df[t]; df <= maxDF {
+			terms = append(terms, rare{df, t})
 		}
-		for _, c := range g.postings[t] {
-			if !c.evicted {
-				out[c] = true
+	}
+	slices.SortFunc(terms, func(a, b rare) int { return int(a.df - b.df) })
+	out := make(map[*storyDoc]bool, maxCandidates)
+	for _, r := range terms {
+		ps := g.postings[r.t]
+		for i := len(ps) - 1; i >= 0 && len(out) < maxCandidates; i-- {
+			if !ps[i].evicted {
+				out[ps[i]] = true
 			}
+		}
+		if len(out) >= maxCandidates {
+			break
 		}
 	}
 	return out
@@ -166,16 +196,29 @@ func (g *Grouper) storySim(d *storyDoc, st *storyState, idf func(term) float64, 
 	if st == nil || st.counts == nil {
 		return 0
 	}
-	dot, n2 := 0.0, 0.0
-	for t, c := range st.counts {
-		w := idf(t) * float64(c)
-		n2 += w * w
-		if _, ok := slices.BinarySearch(d.terms, t); ok {
-			dot += w * idf(t)
+	// The story's norm moves slowly with the window's frequencies: it is
+	// computed again when the story changed or the window grew or shrank
+	// by a tenth, not for every item, so that a large story costs an item
+	// its shared terms only.
+	n := len(g.docs)
+	if st.norm == 0 || st.normMembers != st.members || 10*abs(n-st.normDocs) > st.normDocs {
+		n2 := 0.0
+		for t, c := range st.counts {
+			w := idf(t) * float64(c)
+			n2 += w * w
 		}
+		st.norm, st.normMembers, st.normDocs = math.Sqrt(n2), st.members, n
 	}
-	if n2 == 0 {
+	if st.norm == 0 {
 		return 0
 	}
-	return dot / (dn * math.Sqrt(n2))
+	dot := 0.0
+	for _, t := range d.terms {
+		if c := st.counts[t]; c > 0 {
+			dot += idf(t) * idf(t) * float64(c)
+		}
+	}
+	return dot / (dn * st.norm)
 }
+
+func abs(n int) int { return max(n, -n) }

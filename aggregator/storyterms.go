@@ -52,13 +52,15 @@ func slugWords(link string) []string {
 		}
 	}
 	var out []string
-	for _, w := range words(strings.NewReplacer("-", " ", "_", " ", "+", " ").Replace(slug)) {
+	for _, w := range words(slugSeparators.Replace(slug)) {
 		if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
 			out = append(out, w)
 		}
 	}
 	return out
 }
+
+var slugSeparators = strings.NewReplacer("-", " ", "_", " ", "+", " ")
 
 // words splits text into normalized terms without stop words: diacritics
 // (Latin accents, Arabic harakat and hamza marks) are dropped after NFKD.
