@@ -85,9 +85,13 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	switch q.Get("view") {
-	case "", "items":
-	case "stories":
+	view := q.Get("view")
+	if view == "" {
+		view = cfg.defaultView(tags)
+	}
+	switch view {
+	case ViewItems:
+	case ViewStories:
 		req.stories = true
 	default:
 		http.Error(w, "view must be items or stories", http.StatusBadRequest)

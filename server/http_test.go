@@ -615,6 +615,35 @@ func TestHTTP_Stories(t *testing.T) {
 	if !strings.Contains(page, "3 reports") || !strings.Contains(page, "view=stories") {
 		t.Errorf("index does not show the story of the day or the stories links")
 	}
+
+	// Stories by default for world: its plain URLs serve the stories view,
+	// ?view=items the items, a combined feed with a tag of items items,
+	// and the index says which.
+	ts.Configure(Config{BaseURL: testBase, MaxAge: time.Minute, Version: "test", Tags: map[string]TagInfo{"world": {View: ViewStories}}})
+	count := func(target string) (int, string) {
+		doc := body(t, ts.get(t, target))
+		var f struct {
+			Title   string     `xml:"title"`
+			Entries []struct{} `xml:"entry"`
+		}
+		if err := xml.Unmarshal(doc, &f); err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		return len(f.Entries), f.Title
+	}
+	if n, title := count("/tags/world.atom?limit=100"); n != world-2 || !strings.Contains(title, "(stories)") {
+		t.Errorf("/tags/world.atom with view = stories: %d entries, title %q; want the %d stories", n, title, world-2)
+	}
+	if n, _ := count("/tags/world.atom?view=items&limit=100"); n != world {
+		t.Errorf("/tags/world.atom?view=items: %d entries, want the %d items", n, world)
+	}
+	if n, title := count("/tags/world+podcast.atom?limit=100"); strings.Contains(title, "(stories)") || n < world {
+		t.Errorf("a combined feed with a tag of items: %d entries, title %q; want its items", n, title)
+	}
+	page = string(body(t, ts.get(t, "/")))
+	if !strings.Contains(page, "/tags/world.atom?view=items") || !strings.Contains(page, "one entry per story, every source listed</div>") {
+		t.Errorf("the index does not say that world serves stories, nor link its items")
+	}
 }
 
 func TestHTTP_Ready(t *testing.T) {

@@ -35,7 +35,9 @@ type indexTag struct {
 	feedmux.TagCount
 	Title           string
 	Atom, RSS, JSON string
-	Stories         string        // the story view's Atom feed
+	View            string // what the feeds serve: items or stories
+	Other           string // the Atom feed of the other view
+	OtherView       string
 	Spark           template.HTML // items per day
 	// Top holds the tag's largest stories of the last day.
 	Top []storage.StorySummary
@@ -75,9 +77,13 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 			Top:  top[tc.Tag],
 		}
 		it.Spark = sparkline(activity[tc.Tag], tc.Tag)
-		it.Stories = it.Atom + "?view=stories"
+		it.View, it.OtherView = ViewItems, ViewStories
+		if cfg.defaultView([]string{tc.Tag}) == ViewStories {
+			it.View, it.OtherView = ViewStories, ViewItems
+		}
+		it.Other = it.Atom + "?view=" + it.OtherView
 		if strings.Contains(it.Atom, "?") {
-			it.Stories = strings.Replace(it.Atom, "?", "?view=stories&", 1)
+			it.Other = strings.Replace(it.Atom, "?", "?view="+it.OtherView+"&", 1)
 		}
 		if info := cfg.Tags[tc.Tag]; info.Title != "" {
 			it.Title = info.Title

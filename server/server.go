@@ -66,6 +66,29 @@ type Config struct {
 type TagInfo struct {
 	Title       string
 	Description string
+	// View is what the tag's feeds serve when a request does not say:
+	// "items" (also for "") or "stories", one entry per story.
+	View string
+}
+
+// Views of a feed.
+const (
+	ViewItems   = "items"
+	ViewStories = "stories"
+)
+
+// defaultView is the view of a feed of tags whose request names none:
+// stories when every tag has them by default, else items.
+func (c *Config) defaultView(tags []string) string {
+	if len(tags) == 0 {
+		return ViewItems
+	}
+	for _, t := range tags {
+		if c.Tags[t].View != ViewStories {
+			return ViewItems
+		}
+	}
+	return ViewStories
 }
 
 // DefaultMaxAge is the Cache-Control max-age of output feeds.
@@ -124,11 +147,11 @@ func (s *Server) Configure(cfg Config) {
 	s.cache.purge()
 }
 
-// now is the server's clock, read through Now so tests can replace it
-// after New.
 // Config returns the configuration the server serves with.
 func (s *Server) Config() Config { return *s.cfg.Load() }
 
+// now is the server's clock, read through Now so tests can replace it
+// after New.
 func (s *Server) now() time.Time { return s.Now() }
 
 // Invalidate drops the cached documents that show items of tags. The

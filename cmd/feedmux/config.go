@@ -39,6 +39,8 @@ type ServerConfig struct {
 type TagConfig struct {
 	Title       string `toml:"title"`
 	Description string `toml:"description"`
+	// View is what the tag's feeds serve by default: "items" or "stories".
+	View string `toml:"view"`
 }
 
 // StorageConfig is the [storage] table.

@@ -89,6 +89,11 @@ func TestParseConfig_Errors(t *testing.T) {
 			},
 		},
 		{
+			name: "a view that is neither items nor stories",
+			doc:  "[tags.world]\nview = \"story\"\n",
+			want: []string{`feeds.toml:2:8: tags.world.view must be "items" or "stories", not "story"`},
+		},
+		{
 			name: "syntax",
 			doc:  "[poll]\ninterval = 15m\n",
 			want: []string{"feeds.toml:2:"},

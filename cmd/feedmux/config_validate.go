@@ -10,6 +10,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
+	"github.com/feedmux/feedmux/server"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
 
@@ -91,6 +92,9 @@ func (c *Config) validateServer(ps *problems) {
 	for _, t := range slices.Sorted(maps.Keys(c.Tags)) {
 		if !feedmux.ValidTag(t) {
 			ps.add("tags."+t, "invalid tag %q in [tags.%s]", t, t)
+		}
+		if v := c.Tags[t].View; v != "" && v != server.ViewItems && v != server.ViewStories {
+			ps.add("tags."+t+".view", "tags.%s.view must be %q or %q, not %q", t, server.ViewItems, server.ViewStories, v)
 		}
 	}
 }
