@@ -17,9 +17,12 @@ import (
 // farm serves n loopback feeds of m items each, in RSS, Atom and JSON Feed
 // by turns, with ETag and Last-Modified, and can grow one item per feed.
 type farm struct {
-	n, m  int
-	tags  int // feed i carries tag t{i % tags}
-	epoch time.Time
+	n, m int
+	// headlines, when set, is the number of distinct headlines all items
+	// share, a number in each: one wire story syndicated by every site.
+	headlines int
+	tags      int // feed i carries tag t{i % tags}
+	epoch     time.Time
 
 	mu    sync.RWMutex
 	extra map[int]int // items added to a feed since the start
@@ -146,6 +149,10 @@ func (f *farm) items(i, extra int) []benchItem {
 		// Two names from a large made-up vocabulary, as real headlines
 		// carry rare words (people, places, products).
 		title := fmt.Sprintf("%s %s %s in %s as %s %s %s", name(i*31+k*17), w(1), w(2), name(i*7+k*101+3), w(4), w(5), w(6))
+		if f.headlines > 0 {
+			h := (i + k) % f.headlines
+			title = fmt.Sprintf("%s %s %s in %s as %s %d", name(h), words[h%len(words)], words[(h+5)%len(words)], name(h+1000), words[(h+9)%len(words)], k)
+		}
 		var b strings.Builder
 		for p := range 4 {
 			fmt.Fprintf(&b, `<p>%s %s %s, <a href="https://source%d.example/ref/%d">%s</a> %s %s %s %s %s %s %s %s %s.</p>`,

@@ -69,6 +69,7 @@ func main() {
 		farmURL     = flag.String("farm", "", "internal: the farm's URL")
 		dbPath      = flag.String("db", "", "internal: the database of the ingest worker")
 		cpuProfile  = flag.String("cpuprofile", "", "write the ingest worker's CPU profile to this file")
+		headlines   = flag.Int("headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
 	)
 	flag.Usage = func() {
 		fmt.Fprint(os.Stderr, "Usage: go run ./bench [flags]\n\nMeasures feedmux against a loopback farm of generated feeds and prints a Markdown table.\n\nFlags:\n")
@@ -101,7 +102,7 @@ func main() {
 	var results []Result
 	for _, s := range sizes {
 		log.Printf("measuring %d feeds x %d items ...", s[0], s[1])
-		r, err := measureSize(s[0], s[1], *concurrency, *clients, *serveFor, *cpuProfile)
+		r, err := measureSize(s[0], s[1], *headlines, *concurrency, *clients, *serveFor, *cpuProfile)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -118,8 +119,11 @@ func main() {
 
 // measureSize serves a farm and runs the floor and the ingest, each in a
 // process of its own so that its peak memory is its own.
-func measureSize(n, m, concurrency, clients int, serveFor time.Duration, profile string) (Result, error) {
+func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Duration, profile string) (Result, error) {
 	f, err := newFarm(n, m)
+	if err == nil {
+		f.headlines = headlines
+	}
 	if err != nil {
 		return Result{}, err
 	}

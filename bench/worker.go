@@ -134,6 +134,8 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 				failed.Store(err)
 			}
 		})
+		// The daemon groups beside polling; here grouping follows the
+		// polls, and the pass ends when every item is grouped.
 		if _, err := p.GroupPending(ctx); err != nil {
 			failed.Store(err)
 		}
