@@ -85,19 +85,15 @@ func TestReaders_PlantedFaults(t *testing.T) {
 			for file := range plants {
 				files, urls = append(files, filepath.Join(dir, file)), append(urls, srv.URL+"/"+file)
 			}
-			var read map[string]servertest.Read
-			switch r.Name {
-			case "rss-parser", "feedparser":
-				read = servertest.ReadWithNode(t, r.Name, files)
-			case "rome":
-				read = servertest.ReadWithROME(t, files)
-			case "newsboat":
-				read = map[string]servertest.Read{}
+			read := map[string]servertest.Read{}
+			if r.FromURLs {
 				for _, u := range urls { // each alone: the planted documents share their entries
 					for k, v := range servertest.ReadWithNewsboat(t, []string{u}) {
 						read[strings.TrimPrefix(k, srv.URL+"/")] = v
 					}
 				}
+			} else {
+				read = r.ReadFiles(t, files)
 			}
 			for file, p := range plants {
 				got, ok := read[file]

@@ -67,19 +67,15 @@ func TestReaders_Corpus(t *testing.T) {
 					files = append(files, d.file)
 				}
 			}
-			var read map[string]servertest.Read
-			switch r.Name {
-			case "rss-parser", "feedparser":
-				read = servertest.ReadWithNode(t, r.Name, files)
-			case "rome":
-				read = servertest.ReadWithROME(t, files)
-			case "newsboat":
+			read := map[string]servertest.Read{}
+			if r.FromURLs {
 				// newsboat keeps an entry once, under the first feed that
 				// brought it: read feeds that share no entry together.
-				read = map[string]servertest.Read{}
 				for _, group := range disjointFeeds(docs, r) {
 					maps.Copy(read, servertest.ReadWithNewsboat(t, group))
 				}
+			} else {
+				read = r.ReadFiles(t, files)
 			}
 			compared := 0
 			for _, d := range docs {
@@ -87,7 +83,7 @@ func TestReaders_Corpus(t *testing.T) {
 					continue
 				}
 				key := d.file
-				if r.Name == "newsboat" {
+				if r.FromURLs {
 					key = d.url
 				}
 				for _, diff := range servertest.Differences(r, d.entries, read[key], d.at) {

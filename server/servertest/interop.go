@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -17,8 +18,11 @@ type Reader struct {
 	Fields  []string // of "title", "link", "id", "published", "updated", "author", "source"
 	// ByID matches entries by id rather than by position: the reader does
 	// not keep the document's order.
-	ByID   bool
-	Quirks []Quirk
+	ByID bool
+	// FromURLs: the reader fetches feeds itself (ReadWithNewsboat) rather
+	// than reading files (ReadFiles).
+	FromURLs bool
+	Quirks   []Quirk
 }
 
 // Quirk is a documented behaviour of a reader: for the field, a function
@@ -29,6 +33,19 @@ type Quirk struct {
 	Source string // the reader's source file that causes it
 	What   string
 	Accept func(served, read string, entry Entry) bool
+}
+
+// ReadFiles has r read each file, for a reader that reads files.
+func (r Reader) ReadFiles(tb testing.TB, files []string) map[string]Read {
+	tb.Helper()
+	switch r.Name {
+	case "rss-parser", "feedparser":
+		return ReadWithNode(tb, r.Name, files)
+	case "rome":
+		return ReadWithROME(tb, files)
+	}
+	tb.Fatalf("%s does not read files", r.Name)
+	return nil
 }
 
 // Reads reports whether r reads format.
@@ -141,7 +158,7 @@ var Readers = []Reader{
 	{Name: "rome", Version: "1.12.2 (Debian librome-java)", Formats: []string{"atom", "rss"},
 		Fields: []string{"title", "link", "id", "published", "updated", "author", "source"},
 		Quirks: []Quirk{rssAuthorAsWritten("rome/src/main/java/com/rometools/rome/feed/synd/impl/ConverterForRSS094.java")}},
-	{Name: "newsboat", Version: "2.21 (Debian)", Formats: []string{"atom", "rss"}, ByID: true,
+	{Name: "newsboat", Version: "2.21 (Debian)", Formats: []string{"atom", "rss"}, ByID: true, FromURLs: true,
 		Fields: []string{"title", "link", "id", "published", "author"},
 		Quirks: []Quirk{slashAfterHost("src/utils.cpp (absolute_url)"), publishedFromUpdated("rss/atomparser.cpp")}},
 }
