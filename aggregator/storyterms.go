@@ -65,7 +65,10 @@ var slugSeparators = strings.NewReplacer("-", " ", "_", " ", "+", " ")
 // words splits text into normalized terms without stop words: diacritics
 // (Latin accents, Arabic harakat and hamza marks) are dropped after NFKD.
 func words(s string) []string {
-	s = norm.NFKD.String(strings.ToLower(s))
+	s = strings.ToLower(s)
+	if !isASCII(s) { // ASCII has nothing to decompose
+		s = norm.NFKD.String(s)
+	}
 	var (
 		out []string
 		b   strings.Builder
@@ -93,6 +96,15 @@ func words(s string) []string {
 	}
 	flush()
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // stem takes the endings off a word that do not change what it names.
