@@ -9,8 +9,12 @@ import (
 	"github.com/feedmux/feedmux/storage"
 )
 
-// groupBatch is how many waiting items one grouping transaction takes.
-const groupBatch = 500
+// groupBatch is how many waiting items one grouping transaction takes;
+// groupSlice how many it groups per hold of a CPU slot.
+const (
+	groupBatch = 500
+	groupSlice = 50
+)
 
 // GroupPending places every item that waits for story grouping into its
 // story, in the order they arrived, a batch per transaction, and tells
@@ -27,13 +31,22 @@ func (p *Poller) GroupPending(ctx context.Context) (int, error) {
 			return total, err
 		}
 		g := storage.Grouping{Stories: map[int64]int64{}}
-		for _, r := range rows {
+		for i, r := range rows {
+			// Grouping is CPU work like parsing: it takes the same slots,
+			// a few items at a time, so that serving keeps the rest.
+			if i%groupSlice == 0 {
+				if i > 0 {
+					<-p.cpu
+				}
+				p.cpu <- struct{}{}
+			}
 			story := p.Stories.Add(StoryItem{ID: r.ID, Title: r.Title, URL: r.URL, Source: r.Source, Published: r.Time, Arrived: r.FirstSeen})
 			if story != r.ID {
 				g.Stories[r.ID] = story
 			}
 			g.Grouped = append(g.Grouped, r.ID)
 		}
+		<-p.cpu
 		g.Merged = p.Stories.TakeMerges()
 		tags, err := p.db.SaveGrouping(context.WithoutCancel(ctx), g)
 		if err != nil {
