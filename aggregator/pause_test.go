@@ -180,15 +180,3 @@ func TestRun_StorageFault(t *testing.T) {
 		t.Error(err)
 	}
 }
-
-// eventually polls cond until it holds; the deadline only stops a hung test.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
-	}
-}

@@ -276,12 +276,22 @@ func TestPoller_Run(t *testing.T) {
 	}
 }
 
+// eventually polls cond until it holds; the deadline only stops a hung test.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond) // polling with a deadline
+	}
+}
+
 // waitPolled waits until n feeds have a recorded poll.
 func waitPolled(t *testing.T, db *storage.DB, n int) {
 	t.Helper()
-	// Generous: it only stops a hung test on a slow, busy machine.
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	eventually(t, fmt.Sprintf("%d feeds polled", n), func() bool {
 		states, err := db.FeedStates(t.Context())
 		if err != nil {
 			t.Fatal(err)
@@ -292,14 +302,8 @@ func waitPolled(t *testing.T, db *storage.DB, n int) {
 				done++
 			}
 		}
-		if done == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d feeds polled before the deadline", done, n)
-		}
-		time.Sleep(5 * time.Millisecond) // polling with a deadline
-	}
+		return done == n
+	})
 }
 
 // TestPoller_RelativeURLs: relative references in links, enclosures and

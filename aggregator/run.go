@@ -5,8 +5,6 @@ import (
 	"container/heap"
 	"context"
 	"errors"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -51,9 +49,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		timer    = time.NewTimer(time.Hour)
 		pause    = storagePause{retry: cmp.Or(p.StorageRetry, DefaultStorageRetry), log: p.log}
 		unsynced []feedmux.Feed // given by SetFeeds, not yet stored
-		// pending holds the feeds due at the first plan; when all have
-		// been polled, the first cycle is done and the poller is ready.
-		pending map[string]bool
+		first    = firstCycle{ready: &p.ready}
 	)
 	defer timer.Stop()
 	defer wg.Wait()
@@ -71,10 +67,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		pause.observe(p.db.WriteHealth(), now)
 		if unsynced != nil && !pause.paused {
 			if err := p.syncFeeds(ctx, &unsynced); err != nil {
-				if errors.Is(err, context.Canceled) {
-					return nil
-				}
-				return err
+				return stopped(err)
 			}
 		}
 		for len(inFlight) < concurrency && queue.Len() > 0 && !queue[0].due.After(now) && pause.allow(now, len(inFlight)) {
@@ -92,20 +85,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, err := p.Poll(ctx, j.feed)
-				took := p.Now().Sub(now)
-				p.logPoll(j.feed, res, err, took)
-				if p.OnPoll != nil {
-					p.OnPoll(j.feed, res, err, took)
-				}
-				next := res.NextCheck
-				switch {
-				case errors.Is(err, feedmux.ErrStorage):
-					next = j.due // nothing was stored: the schedule stands, its items come again
-				case next.IsZero(): // the feed's state could not be read: try again later
-					next = p.Now().Add(j.feed.Interval)
-				}
-				done <- job{feed: j.feed, due: next, gone: res.Gone}
+				done <- p.pollJob(ctx, j, now)
 			}()
 		}
 		var wake <-chan time.Time
@@ -118,12 +98,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			return nil
 		case j := <-done:
 			delete(inFlight, j.feed.URL)
-			if pending != nil {
-				delete(pending, j.feed.URL)
-				if len(pending) == 0 {
-					p.ready.Store(true)
-				}
-			}
+			first.polled(j.feed.URL)
 			host := hostOf(j.feed.URL)
 			hosts[host]--
 			if w := waiting[host]; len(w) > 0 {
@@ -136,39 +111,46 @@ func (p *Poller) Run(ctx context.Context) error {
 		case feeds := <-p.feeds:
 			unsynced = feeds
 			if err := p.syncFeeds(ctx, &unsynced); err != nil {
-				if errors.Is(err, context.Canceled) {
-					return nil
-				}
-				return err
+				return stopped(err)
 			}
 			var err error
 			current, queue, err = p.plan(ctx, feeds, inFlight)
 			clear(waiting)
 			if err != nil {
-				if errors.Is(err, context.Canceled) {
-					return nil
-				}
-				return err
+				return stopped(err)
 			}
-			if pending == nil {
-				pending = map[string]bool{}
-				for _, j := range queue {
-					if !j.due.After(now) {
-						pending[j.feed.URL] = true
-					}
-				}
-			}
-			for u := range pending {
-				if _, ok := current[u]; !ok {
-					delete(pending, u) // removed before its first poll
-				}
-			}
-			if len(pending) == 0 {
-				p.ready.Store(true)
-			}
+			first.planned(queue, current, now)
 		case <-wake:
 		}
 	}
+}
+
+// pollJob polls j's feed, started at the given time, and returns the job
+// of its next poll.
+func (p *Poller) pollJob(ctx context.Context, j job, started time.Time) job {
+	res, err := p.Poll(ctx, j.feed)
+	took := p.Now().Sub(started)
+	p.logPoll(j.feed, res, err, took)
+	if p.OnPoll != nil {
+		p.OnPoll(j.feed, res, err, took)
+	}
+	next := res.NextCheck
+	switch {
+	case errors.Is(err, feedmux.ErrStorage):
+		next = j.due // nothing was stored: the schedule stands, its items come again
+	case next.IsZero(): // the feed's state could not be read: try again later
+		next = p.Now().Add(j.feed.Interval)
+	}
+	return job{feed: j.feed, due: next, gone: res.Gone}
+}
+
+// stopped is what Run returns for err: nil when it only says that Run was
+// canceled.
+func stopped(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 // syncFeeds stores the configured feeds *list and clears it. While the
@@ -230,36 +212,6 @@ func (p *Poller) logPoll(feed feedmux.Feed, res Result, err error, took time.Dur
 		p.log.Debug("polled", "feed", feed.URL, "status", res.Status, "duration", took,
 			"bytes", res.Bytes, "new", res.Inserted, "updated", res.Updated, "next_check", res.NextCheck)
 	}
-}
-
-// job is a feed due at a time.
-type job struct {
-	feed feedmux.Feed
-	due  time.Time
-	gone bool // set when a poll found the feed gone
-}
-
-// hostOf is the host part of a feed URL, the key of the per-host limit.
-func hostOf(feedURL string) string {
-	u, err := url.Parse(feedURL)
-	if err != nil {
-		return feedURL
-	}
-	return strings.ToLower(u.Hostname())
-}
-
-// schedule is a min-heap of jobs by due time.
-type schedule []job
-
-func (s schedule) Len() int           { return len(s) }
-func (s schedule) Less(i, j int) bool { return s[i].due.Before(s[j].due) }
-func (s schedule) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
-func (s *schedule) Push(x any)        { *s = append(*s, x.(job)) }
-func (s *schedule) Pop() any {
-	old := *s
-	j := old[len(old)-1]
-	*s = old[:len(old)-1]
-	return j
 }
 
 // PollAll polls every feed once, now, whatever its schedule, with Run's

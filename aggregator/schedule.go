@@ -2,10 +2,13 @@ package aggregator
 
 import (
 	"math/rand/v2"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/feedmux/feedmux"
 	"github.com/mmcdole/gofeed"
 	ext "github.com/mmcdole/gofeed/extensions"
 	"github.com/mmcdole/gofeed/rss"
@@ -64,4 +67,72 @@ func backoff(interval time.Duration, n int, limit time.Duration) time.Duration {
 	}
 	d = min(d, limit)
 	return d - time.Duration(rand.Int64N(int64(d)/10+1))
+}
+
+// job is a feed due at a time.
+type job struct {
+	feed feedmux.Feed
+	due  time.Time
+	gone bool // set when a poll found the feed gone
+}
+
+// hostOf is the host part of a feed URL, the key of the per-host limit.
+func hostOf(feedURL string) string {
+	u, err := url.Parse(feedURL)
+	if err != nil {
+		return feedURL
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+// schedule is a min-heap of jobs by due time.
+type schedule []job
+
+func (s schedule) Len() int           { return len(s) }
+func (s schedule) Less(i, j int) bool { return s[i].due.Before(s[j].due) }
+func (s schedule) Swap(i, j int)      { s[i], s[j] = s[j], s[i] }
+func (s *schedule) Push(x any)        { *s = append(*s, x.(job)) }
+func (s *schedule) Pop() any {
+	old := *s
+	j := old[len(old)-1]
+	*s = old[:len(old)-1]
+	return j
+}
+
+// firstCycle follows Run's first poll cycle: the feeds due when it first
+// planned. Once all of them have been polled (or removed), the poller is
+// ready.
+type firstCycle struct {
+	pending map[string]bool // nil until the first plan
+	ready   *atomic.Bool
+}
+
+// planned notes a plan of the feeds current, queued in queue, at now.
+func (c *firstCycle) planned(queue schedule, current map[string]feedmux.Feed, now time.Time) {
+	if c.pending == nil {
+		c.pending = map[string]bool{}
+		for _, j := range queue {
+			if !j.due.After(now) {
+				c.pending[j.feed.URL] = true
+			}
+		}
+	}
+	for u := range c.pending {
+		if _, ok := current[u]; !ok {
+			delete(c.pending, u) // removed before its first poll
+		}
+	}
+	if len(c.pending) == 0 {
+		c.ready.Store(true)
+	}
+}
+
+// polled notes that the feed at url was polled.
+func (c *firstCycle) polled(url string) {
+	if c.pending != nil {
+		delete(c.pending, url)
+		if len(c.pending) == 0 {
+			c.ready.Store(true)
+		}
+	}
 }

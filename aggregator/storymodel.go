@@ -84,22 +84,7 @@ func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
 		if gap := d.published - c.published; gap > window || gap < -window {
 			continue
 		}
-		dot, shared, rarest := 0.0, 0, 0.0
-		for i, j := 0, 0; i < len(d.terms) && j < len(c.terms); {
-			switch {
-			case d.terms[i] == c.terms[j]:
-				w := dIDF[i]
-				dot += w * w
-				rarest = max(rarest, w)
-				shared++
-				i++
-				j++
-			case d.terms[i] < c.terms[j]:
-				i++
-			default:
-				j++
-			}
-		}
+		dot, shared, rarest := sharedWeight(d.terms, dIDF, c.terms)
 		cw := g.weight(c, idf)
 		sim := dot / math.Sqrt(dw*cw)
 		f := out[c.st.id]
@@ -129,6 +114,27 @@ func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
 		out[s] = f
 	}
 	return out
+}
+
+// sharedWeight compares the sorted terms of an item, weighing w, with those
+// of another item: the sum of the squared weights of the terms they share,
+// how many they share, and the largest weight among them.
+func sharedWeight(terms []term, w []float64, other []term) (dot float64, shared int, rarest float64) {
+	for i, j := 0, 0; i < len(terms) && j < len(other); {
+		switch {
+		case terms[i] == other[j]:
+			dot += w[i] * w[i]
+			rarest = max(rarest, w[i])
+			shared++
+			i++
+			j++
+		case terms[i] < other[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return dot, shared, rarest
 }
 
 // ln is the natural logarithm of k ≥ 1, from a table: weights are logs of

@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -45,8 +44,7 @@ type DB struct {
 	// feed never holds more; Prune applies both limits.
 	Retention Retention
 
-	health  health       // the outcome of the latest write
-	maxSize atomic.Int64 // see SetMaxSize
+	health health // the outcome of the latest write
 }
 
 // Open opens the database at path, creating it and its directory when

@@ -95,9 +95,5 @@ func (db *DB) SetMaxSize(ctx context.Context, maxBytes int64) error {
 	if err := db.write.QueryRowContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)).Scan(&got); err != nil {
 		return fmt.Errorf("set max size: %w", err)
 	}
-	db.maxSize.Store(maxBytes)
 	return nil
 }
-
-// MaxSize returns the limit SetMaxSize set; 0 when there is none.
-func (db *DB) MaxSize() int64 { return db.maxSize.Load() }

@@ -185,7 +185,8 @@ func TestCrash_SIGKILL(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		return metricValue(string(body), "feedmux_stories_waiting") == 0
+		n, ok := metricValue(t, body, "feedmux_stories_waiting", nil)
+		return ok && n == 0
 	})
 	ids, _ := showAll(0)
 	seen := map[string]bool{}

@@ -68,7 +68,8 @@ func TestServe_FullDisk(t *testing.T) {
 	waitFor(t, "the database to fail to take a write", func() bool { return m.DB.WriteHealth().Err != nil })
 	waitFor(t, "a few trial polls", func() bool {
 		_, b := get(t, base+"/metrics")
-		return metricValue(string(b), `feedmux_polls_total{error_kind="storage",result="error"}`) >= 3
+		n, _ := metricValue(t, b, "feedmux_polls_total", map[string]string{"result": "error", "error_kind": "storage"})
+		return n >= 3
 	})
 
 	resp, body := get(t, base+"/readyz")
@@ -82,7 +83,7 @@ func TestServe_FullDisk(t *testing.T) {
 		}
 	}
 	_, metrics := get(t, base+"/metrics")
-	if metricValue(string(metrics), "feedmux_database_write_failing") != 1 {
+	if v, _ := metricValue(t, metrics, "feedmux_database_write_failing", nil); v != 1 {
 		t.Errorf("/metrics on a full disk: feedmux_database_write_failing is not 1")
 	}
 	states, err := m.DB.FeedStates(t.Context())
@@ -133,20 +134,6 @@ func fillDisk(t *testing.T, dir string) string {
 			return path
 		}
 	}
-}
-
-// metricValue is the value of a sample line of a Prometheus text page, or
-// -1 when it is missing.
-func metricValue(page, sample string) float64 {
-	for _, line := range strings.Split(page, "\n") {
-		if v, ok := strings.CutPrefix(line, sample+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err == nil {
-				return f
-			}
-		}
-	}
-	return -1
 }
 
 // growingFeeds serves n RSS feeds at /0 … /n-1 that keep every item they

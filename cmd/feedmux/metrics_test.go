@@ -58,36 +58,14 @@ func TestMetrics(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("/metrics: %s", resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatalf("/metrics does not parse: %v\n%s", err, body)
-	}
 	value := func(name string, labels map[string]string) float64 {
 		t.Helper()
-		f, ok := families[name]
+		v, ok := metricValue(t, body, name, labels)
 		if !ok {
-			t.Errorf("metric %s missing", name)
+			t.Errorf("metric %s%v missing", name, labels)
 			return -1
 		}
-	metrics:
-		for _, mt := range f.GetMetric() {
-			for k, v := range labels {
-				if !hasLabel(mt, k, v) {
-					continue metrics
-				}
-			}
-			switch {
-			case mt.Counter != nil:
-				return mt.Counter.GetValue()
-			case mt.Gauge != nil:
-				return mt.Gauge.GetValue()
-			case mt.Histogram != nil:
-				return float64(mt.Histogram.GetSampleCount())
-			}
-		}
-		t.Errorf("metric %s%v missing", name, labels)
-		return -1
+		return v
 	}
 	for _, c := range []struct {
 		name   string
@@ -117,6 +95,35 @@ func TestMetrics(t *testing.T) {
 	if v := value("feedmux_database_bytes", nil); v < 4096 {
 		t.Errorf("feedmux_database_bytes = %v", v)
 	}
+}
+
+// metricValue is the value of the sample of metric name with labels in a
+// Prometheus text page (a histogram's is its count), and whether there is
+// one.
+func metricValue(t testing.TB, page []byte, name string, labels map[string]string) (float64, bool) {
+	t.Helper()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(string(page)))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v\n%s", err, page)
+	}
+metrics:
+	for _, mt := range families[name].GetMetric() {
+		for k, v := range labels {
+			if !hasLabel(mt, k, v) {
+				continue metrics
+			}
+		}
+		switch {
+		case mt.Counter != nil:
+			return mt.Counter.GetValue(), true
+		case mt.Gauge != nil:
+			return mt.Gauge.GetValue(), true
+		case mt.Histogram != nil:
+			return float64(mt.Histogram.GetSampleCount()), true
+		}
+	}
+	return 0, false
 }
 
 func hasLabel(m *dto.Metric, name, value string) bool {

@@ -15,6 +15,20 @@ import (
 	_ "modernc.org/sqlite" // newsboat's cache is SQLite
 )
 
+// Entry is one entry of a feed as a reader shows it.
+type Entry struct {
+	Title     string `json:"title"`
+	Link      string `json:"link"`
+	ID        string `json:"id"`
+	Published string `json:"published"` // RFC 3339 in UTC, or ""
+	Updated   string `json:"updated"`
+	Author    string `json:"author"` // the author's name
+	Source    string `json:"source"` // the title of the source it names, or ""
+	// Enclosure is the URL of the first enclosure, as served (readers'
+	// views leave it empty).
+	Enclosure string `json:"-"`
+}
+
 // Read is what a reader made of one document: its entries, or why it
 // could not read it.
 type Read struct {

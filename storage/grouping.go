@@ -1,0 +1,171 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// StoryRow is an item as story grouping sees it.
+type StoryRow struct {
+	ID, Story int64
+	Title     string
+	URL       string
+	Source    string
+	Time      time.Time // publication time, else update, else first seen
+	FirstSeen time.Time
+}
+
+// storyRowSQL selects the StoryRow of the items i.
+const storyRowSQL = `SELECT i.id, coalesce(i.story_id, i.id), i.title, i.url,
+	coalesce(nullif(f.config_title, ''), nullif(f.title, ''), f.url), i.sort_time, i.first_seen
+	FROM items i JOIN feeds f ON f.id = i.feed_id `
+
+// StoryWindow returns the items first seen since since that are grouped,
+// oldest first, with the stories they were given, to rebuild the grouper's
+// window at start. Copies of an article another feed brought first are
+// left out.
+func (db *DB) StoryWindow(ctx context.Context, since time.Time) ([]StoryRow, error) {
+	return db.storyRows(ctx, "story window", storyRowSQL+`
+		WHERE i.first_seen >= ? AND i.dup_of IS NULL AND i.ungrouped = 0 ORDER BY i.first_seen, i.id`, since.Unix())
+}
+
+// Ungrouped returns up to limit items that wait for story grouping, in
+// the order they arrived. An item waits from when SaveItems stores it
+// until SaveGrouping says it is grouped.
+func (db *DB) Ungrouped(ctx context.Context, limit int) ([]StoryRow, error) {
+	return db.storyRows(ctx, "ungrouped items", storyRowSQL+`
+		WHERE i.ungrouped = 1 ORDER BY i.first_seen, i.id LIMIT ?`, limit)
+}
+
+// UngroupedCount is the number of items waiting for story grouping.
+func (db *DB) UngroupedCount(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE ungrouped = 1`).Scan(&n)
+	return n, err
+}
+
+func (db *DB) storyRows(ctx context.Context, what, query string, args ...any) ([]StoryRow, error) {
+	rows, err := db.query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []StoryRow
+	for rows.Next() {
+		var (
+			r                 StoryRow
+			sortTime, firstAt int64
+		)
+		if err := rows.Scan(&r.ID, &r.Story, &r.Title, &r.URL, &r.Source, &sortTime, &firstAt); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		r.Time, r.FirstSeen = time.Unix(sortTime, 0).UTC(), time.Unix(firstAt, 0).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Grouping is what story grouping decided for a batch of items.
+type Grouping struct {
+	Stories map[int64]int64 // item id: the story it joined, when not its own
+	Merged  map[int64]int64 // merged story: the story it became
+	Grouped []int64         // the items grouped: they wait no more
+}
+
+// SaveGrouping records a batch's grouping in one transaction: that the
+// items are grouped, the story of each item, then the merges. It returns
+// the tags of every member of the stories that changed.
+func (db *DB) SaveGrouping(ctx context.Context, g Grouping) ([]string, error) {
+	var tags []string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := execEach(ctx, tx, `UPDATE items SET ungrouped = 0 WHERE id = ? AND ungrouped = 1`, g.Grouped); err != nil {
+			return err
+		}
+		changed, err := setStories(ctx, tx, g.Stories)
+		if err != nil {
+			return err
+		}
+		for gone, keep := range g.Merged {
+			// The story's first item names it with a NULL story_id.
+			for _, q := range []string{`UPDATE items SET story_id = ?1 WHERE story_id = ?2`,
+				`UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NULL`} {
+				if _, err := tx.ExecContext(ctx, q, keep, gone); err != nil {
+					return err
+				}
+			}
+			changed = append(changed, keep)
+		}
+		tags, err = storyTags(ctx, tx, changed)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save grouping: %w", err)
+	}
+	return tags, nil
+}
+
+// execEach runs a statement of one parameter for each of ids.
+func execEach(ctx context.Context, tx *sql.Tx, query string, ids []int64) error {
+	st, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, id := range ids {
+		if _, err := st.ExecContext(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setStories records the story of each item (item id: story id) and
+// returns the items and stories that changed.
+func setStories(ctx context.Context, tx *sql.Tx, stories map[int64]int64) ([]any, error) {
+	set, err := tx.PrepareContext(ctx, `UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NOT ?1`)
+	if err != nil {
+		return nil, err
+	}
+	defer set.Close()
+	var changed []any
+	for id, story := range stories {
+		res, err := set.ExecContext(ctx, story, id)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			changed = append(changed, id, story)
+		}
+	}
+	return changed, nil
+}
+
+// storyTags returns the tags of the items ids and of every member of the
+// stories ids: a story shows in the views of all of them.
+func storyTags(ctx context.Context, tx *sql.Tx, ids []any) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT tag FROM item_tags WHERE item_id IN (`+in+`)
+		UNION SELECT DISTINCT t.tag FROM items i JOIN item_tags t ON t.item_id = i.id WHERE i.story_id IN (`+in+`)`,
+		append(ids, ids...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tags []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	slices.Sort(tags)
+	return slices.Compact(tags), rows.Err()
+}
