@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // trackingParams are query parameters that say who sent a reader, not which
@@ -60,4 +61,26 @@ func tracking(param string) bool {
 		}
 		return param == t
 	})
+}
+
+// CopyKey is the form under which an aggregator's copy of an article (a
+// Google News or Bing News item naming its publisher) is recognized as the
+// publisher's own item: the publisher's host without "www.", then the
+// headline's words lower-cased, punctuation dropped. publisher is any
+// absolute URL of the publisher (its home page, or the article). It returns
+// "" when there is no host or the headline has fewer than three words, too
+// little to tell two articles apart.
+func CopyKey(publisher, headline string) string {
+	u, err := url.Parse(strings.TrimSpace(publisher))
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	words := strings.FieldsFunc(strings.ToLower(headline), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	if len(words) < 3 {
+		return ""
+	}
+	return host + " " + strings.Join(words, " ")
 }

@@ -24,3 +24,19 @@ func TestCanonicalURL(t *testing.T) {
 		}
 	}
 }
+
+func TestCopyKey(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ publisher, headline, want string }{
+		{"https://www.aljazeera.com", "Security Council demands ceasefire", "aljazeera.com security council demands ceasefire"},
+		{"https://WWW.AlJazeera.com/news/2024/3/25/x", "Security Council demands  ceasefire!", "aljazeera.com security council demands ceasefire"},
+		{"https://www.bbc.com/", "Gaza’s hospitals: what we know", "bbc.com gaza s hospitals what we know"},
+		{"https://www.bbc.com/", "Live updates", ""},
+		{"", "Security Council demands ceasefire", ""},
+		{"not a url", "Security Council demands ceasefire", ""},
+	} {
+		if got := CopyKey(c.publisher, c.headline); got != c.want {
+			t.Errorf("CopyKey(%q, %q) = %q, want %q", c.publisher, c.headline, got, c.want)
+		}
+	}
+}

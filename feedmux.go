@@ -136,12 +136,27 @@ type Item struct {
 	// Also names the other sources that carry the same article (the same
 	// canonical URL); the item is stored and shown once, under Source.
 	Also []Also
+	// Origin is the publisher an aggregator's item names as the article's
+	// (Google News's <source>, Bing's News:Source): its Title and SiteURL.
+	// Zero for an item that comes from its publisher.
+	Origin Source
+}
+
+// SourceName names where an item comes from, as a reader shows it: the
+// source's title, or for an aggregator's item its publisher "via" the
+// aggregator.
+func (it *Item) SourceName() string {
+	if it.Origin.Title != "" && it.Origin.Title != it.Source.Title {
+		return it.Origin.Title + " via " + it.Source.Title
+	}
+	return it.Source.Title
 }
 
 // Also is another source of an item, with its link to the article.
 type Also struct {
 	Source Source
 	URL    string
+	Origin Source // the publisher, when the copy is an aggregator's (see Item.Origin)
 }
 
 // Time is the moment an item is sorted by: its publication time, else its

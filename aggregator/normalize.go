@@ -60,6 +60,7 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		if a := author(src); a != nil {
 			it.Author, it.Email = plainText(a.Name), strings.TrimSpace(a.Email)
 		}
+		aggregated(src, origItem, &it)
 		it.Categories = categories(src.Categories)
 		if !Keep(feed, &it) {
 			continue // the feed's include and exclude filters

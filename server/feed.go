@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -332,7 +333,9 @@ func storyItem(st storage.Story) feedmux.Item {
 	sources := map[string]bool{}
 	var b strings.Builder
 	b.WriteString("<ul>")
-	item := func(link, title, source string) {
+	// A report names its source; the sources are counted by publisher, so
+	// that an aggregator's copy of an outlet's report is not a second one.
+	item := func(link, title, source, publisher string) {
 		b.WriteString("<li>")
 		if link != "" {
 			b.WriteString(`<a href="` + html.EscapeString(link) + `">` + html.EscapeString(title) + "</a>")
@@ -340,15 +343,15 @@ func storyItem(st storage.Story) feedmux.Item {
 			b.WriteString(html.EscapeString(title))
 		}
 		b.WriteString(" — " + html.EscapeString(source) + "</li>")
-		sources[source] = true
+		sources[publisher] = true
 	}
 	reports := 0
 	for i := range st.Items {
 		m := &st.Items[i]
-		item(m.URL, displayTitle(m), m.Source.Title)
+		item(m.URL, displayTitle(m), m.SourceName(), cmp.Or(m.Origin.Title, m.Source.Title))
 		reports++
 		for _, a := range m.Also {
-			item(a.URL, displayTitle(m), a.Source.Title)
+			item(a.URL, displayTitle(m), a.Source.Title, cmp.Or(a.Origin.Title, a.Source.Title))
 			reports++
 		}
 		it.Updated = latest(it.Updated, updated(m), m.FirstSeen)
@@ -360,7 +363,7 @@ func storyItem(st storage.Story) feedmux.Item {
 	it.Content = b.String()
 	it.Summary = fmt.Sprintf("%d reports from %d sources", reports, len(sources))
 	if reports == 1 {
-		it.Summary = "1 report from " + first.Source.Title
+		it.Summary = "1 report from " + first.SourceName()
 	}
 	return it
 }

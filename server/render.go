@@ -192,7 +192,7 @@ func renderAtom(ch channel, items []feedmux.Item) ([]byte, error) {
 		e.Content = &feeds.AtomContent{Type: "html", Content: cmp.Or(content, summary)}
 		name, email := it.Author, it.Email
 		if name == "" {
-			name = it.Source.Title
+			name = it.SourceName()
 		}
 		e.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: name, Email: email}}
 		for _, t := range it.Tags {
@@ -200,12 +200,12 @@ func renderAtom(ch channel, items []feedmux.Item) ([]byte, error) {
 		}
 		e.Source = &atomSource{
 			ID:      feedmux.FeedID(it.Source.URL),
-			Title:   it.Source.Title,
+			Title:   it.SourceName(),
 			Updated: atomTime(times[i]),
 			Links:   []feeds.AtomLink{{Href: it.Source.URL, Rel: "self"}},
 		}
-		if it.Source.SiteURL != "" {
-			e.Source.Links = append(e.Source.Links, feeds.AtomLink{Href: it.Source.SiteURL, Rel: "alternate", Type: "text/html"})
+		if site := cmp.Or(it.Origin.SiteURL, it.Source.SiteURL); site != "" {
+			e.Source.Links = append(e.Source.Links, feeds.AtomLink{Href: site, Rel: "alternate", Type: "text/html"})
 		}
 		f.Entries = append(f.Entries, e)
 	}
@@ -308,7 +308,7 @@ func renderRSS(ch channel, items []feedmux.Item) ([]byte, error) {
 			doc.MediaNS = "http://search.yahoo.com/mrss/"
 		}
 		ri.Categories = it.Tags
-		ri.Source = &rssSource{URL: it.Source.URL, Title: it.Source.Title}
+		ri.Source = &rssSource{URL: it.Source.URL, Title: it.SourceName()}
 		c.Items = append(c.Items, ri)
 	}
 	return marshalXML(doc)
@@ -365,7 +365,7 @@ func renderJSON(ch channel, items []feedmux.Item) ([]byte, error) {
 			},
 			Feedmux: &jsonExtension{
 				About:  projectURL,
-				Source: jsonSource{Title: it.Source.Title, FeedURL: it.Source.URL, HomeURL: it.Source.SiteURL},
+				Source: jsonSource{Title: it.SourceName(), FeedURL: it.Source.URL, HomeURL: cmp.Or(it.Origin.SiteURL, it.Source.SiteURL)},
 			},
 		}
 		for _, a := range it.Also {
@@ -385,7 +385,7 @@ func renderJSON(ch channel, items []feedmux.Item) ([]byte, error) {
 		}
 		name := it.Author
 		if name == "" {
-			name = it.Source.Title
+			name = it.SourceName()
 		}
 		ji.Authors = []*feeds.JSONAuthor{{Name: name}}
 		for _, enc := range it.Enclosures {
@@ -467,7 +467,7 @@ func displayTitle(it *feedmux.Item) string {
 	if it.URL != "" {
 		return it.URL
 	}
-	return "Untitled item from " + it.Source.Title
+	return "Untitled item from " + it.SourceName()
 }
 
 func truncate(s string, n int) string {
@@ -531,6 +531,7 @@ func cleanText(items []feedmux.Item) []feedmux.Item {
 			it.Email = "" // RSS author and Atom email must be addresses
 		}
 		it.Source.Title = cleanString(it.Source.Title)
+		it.Origin.Title = cleanString(it.Origin.Title)
 		out[i] = it
 	}
 	return out

@@ -60,18 +60,11 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 		}
 		defer addTag.Close()
 
-		// canonical_url <> '' lets SQLite use the partial index.
-		findFirst, err := tx.PrepareContext(ctx, `SELECT id, sort_time FROM items
-			WHERE canonical_url = ?1 AND canonical_url <> '' AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`)
+		cp, err := prepareCopies(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer findFirst.Close()
-		markCopy, err := tx.PrepareContext(ctx, `UPDATE items SET dup_of = ?1, ungrouped = 0 WHERE id = ?2`)
-		if err != nil {
-			return err
-		}
-		defer markCopy.Close()
+		defer cp.Close()
 		buried, err := tx.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`)
 		if err != nil {
 			return err
@@ -98,11 +91,12 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 			if gone {
 				continue // removed by retention: the source still lists it
 			}
-			canonical := feedmux.CanonicalURL(it.URL)
+			canonical, key := feedmux.CanonicalURL(it.URL), copyKey(it)
 			err := upsert.QueryRowContext(ctx,
 				feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
 				string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
 				firstSeen.Unix(), itemHash(it, cats, encs), canonical,
+				it.Origin.Title, it.Origin.SiteURL, key,
 			).Scan(&id, &version, &sortTime, &dupOf)
 			if err == sql.ErrNoRows {
 				continue // unchanged
@@ -112,20 +106,20 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 			}
 			if version == 1 {
 				res.Inserted++
-				if canonical != "" {
-					// The same article from another feed: keep the first.
-					var first, firstTime int64
-					switch err := findFirst.QueryRowContext(ctx, canonical, feedID).Scan(&first, &firstTime); {
-					case err == nil:
-						if _, err := markCopy.ExecContext(ctx, first, id); err != nil {
-							return err
-						}
-						dupOf = sql.NullInt64{Int64: first, Valid: true}
-					case err != sql.ErrNoRows:
+				pl, err := cp.place(ctx, it, id, feedID, sortTime, canonical, key)
+				if err != nil {
+					return err
+				}
+				if pl.first != 0 {
+					dupOf = sql.NullInt64{Int64: pl.first, Valid: true}
+				}
+				for _, tag := range pl.tags {
+					if _, err := addTag.ExecContext(ctx, id, tag, sortTime); err != nil {
 						return err
 					}
+					changed[tag] = true
 				}
-				if !dupOf.Valid {
+				if !dupOf.Valid && !pl.adopted {
 					res.New = append(res.New, NewItem{ID: id, Key: it.Key})
 				}
 			} else {
@@ -192,8 +186,10 @@ type NewItem struct {
 // returns a row only when it wrote one; version 1 means inserted.
 const upsertItemSQL = `
 	INSERT INTO items (feed_id, key, guid, url, title, summary, content, author, email,
-		categories, enclosures, published, updated, first_seen, sort_time, hash, canonical_url, ungrouped)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15, ?16, 1)
+		categories, enclosures, published, updated, first_seen, sort_time, hash, canonical_url,
+		origin_title, origin_url, copy_key, ungrouped)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15, ?16,
+		?17, ?18, ?19, 1)
 	ON CONFLICT (feed_id, key) DO UPDATE SET
 		guid = excluded.guid, url = excluded.url, title = excluded.title,
 		summary = excluded.summary, content = excluded.content,
@@ -201,7 +197,9 @@ const upsertItemSQL = `
 		categories = excluded.categories, enclosures = excluded.enclosures,
 		published = excluded.published, updated = excluded.updated,
 		sort_time = coalesce(excluded.published, excluded.updated, items.first_seen),
-		hash = excluded.hash, canonical_url = excluded.canonical_url, version = items.version + 1
+		hash = excluded.hash, canonical_url = excluded.canonical_url,
+		origin_title = excluded.origin_title, origin_url = excluded.origin_url, copy_key = excluded.copy_key,
+		version = items.version + 1
 	WHERE items.hash <> excluded.hash
 	RETURNING id, version, sort_time, dup_of`
 
@@ -226,7 +224,7 @@ func collectTags(ctx context.Context, del *sql.Stmt, itemID int64, into map[stri
 func itemHash(it *feedmux.Item, cats, encs []byte) []byte {
 	h := sha256.New()
 	for _, s := range []string{it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
-		string(cats), string(encs), strings.Join(it.Tags, " ")} {
+		string(cats), string(encs), strings.Join(it.Tags, " "), it.Origin.Title, it.Origin.SiteURL} {
 		binary.Write(h, binary.LittleEndian, uint64(len(s)))
 		h.Write([]byte(s))
 	}
@@ -297,10 +295,10 @@ const itemColumns = `i.id, i.sort_time, i.key, i.guid, i.url, i.title, i.summary
 	i.categories, i.enclosures, i.published, i.updated, i.first_seen,
 	f.url, coalesce(nullif(f.config_title, ''), nullif(f.title, ''), f.url), f.site_url,
 	(SELECT group_concat(tag, ' ') FROM item_tags WHERE item_id = i.id),
-	(SELECT json_group_array(json_object('url', c.url, 'feed', cf.url, 'site', cf.site_url,
+	(SELECT json_group_array(json_object('url', c.url, 'feed', cf.url, 'site', cf.site_url, 'origin', c.origin_title,
 		'title', coalesce(nullif(cf.config_title, ''), nullif(cf.title, ''), cf.url)))
 		FROM items c JOIN feeds cf ON cf.id = c.feed_id WHERE c.dup_of = i.id),
-	coalesce(i.story_id, i.id)`
+	coalesce(i.story_id, i.id), i.origin_title, i.origin_url`
 
 // Items returns the newest items that match filter; see ItemPage.
 func (db *DB) Items(ctx context.Context, filter ItemFilter) ([]feedmux.Item, error) {
@@ -402,7 +400,8 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 		)
 		if err := rows.Scan(&c.ID, &c.Time, &it.Key, &it.GUID, &it.URL, &it.Title, &it.Summary, &it.Content,
 			&it.Author, &it.Email, &cats, &encs, &published, &updated, &firstSeen,
-			&it.Source.URL, &it.Source.Title, &it.Source.SiteURL, &tags, &also, &story); err != nil {
+			&it.Source.URL, &it.Source.Title, &it.Source.SiteURL, &tags, &also, &story,
+			&it.Origin.Title, &it.Origin.SiteURL); err != nil {
 			return nil, nil, err
 		}
 		if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
@@ -422,12 +421,13 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 			slices.Sort(it.Tags)
 		}
 		if also != "[]" {
-			var as []struct{ URL, Feed, Site, Title string }
+			var as []struct{ URL, Feed, Site, Title, Origin string }
 			if err := json.Unmarshal([]byte(also), &as); err != nil {
 				return nil, nil, fmt.Errorf("item %q sources: %w", it.Key, err)
 			}
 			for _, a := range as {
-				it.Also = append(it.Also, feedmux.Also{URL: a.URL, Source: feedmux.Source{URL: a.Feed, Title: a.Title, SiteURL: a.Site}})
+				it.Also = append(it.Also, feedmux.Also{URL: a.URL, Source: feedmux.Source{URL: a.Feed, Title: a.Title, SiteURL: a.Site},
+					Origin: feedmux.Source{Title: a.Origin}})
 			}
 		}
 		c.story = story
