@@ -69,8 +69,16 @@ type Grouper struct {
 	df       map[term]int32
 	queue    []*storyDoc // in arrival order, for eviction
 	stories  map[int64]*storyState
-	merged   map[int64]int64 // stories merged since TakeMerges: into which
-	logs     []float64       // logs[k] is ln(k), for k ≥ 1
+	merged   map[int64]int64     // stories merged since TakeMerges: into which
+	logs     []float64           // logs[k] is ln(k), for k ≥ 1
+	sources  map[string][]string // words of source names, for storyTerms
+
+	// Reused by each Add, so that grouping an item allocates little:
+	// stamp marks the candidates of the item being placed (storyDoc.seen).
+	stamp     uint32
+	candidate []*storyDoc
+	joins     map[int64]joinFeatures
+	joinProbs map[int64]float64
 }
 
 type term = uint32
@@ -83,6 +91,7 @@ type storyDoc struct {
 	terms              []term // sorted, unique
 	published, arrived int64  // unix seconds
 	evicted            bool
+	seen               uint32 // the Grouper's stamp when last a candidate
 	// w2 is the squared norm of its terms' weights, when the window held
 	// w2Docs items; see weight.
 	w2     float64
@@ -116,7 +125,8 @@ func NewGrouper(cfg StoryConfig) *Grouper {
 		cfg.Threshold = DefaultStoryConfig.Threshold
 	}
 	return &Grouper{cfg: cfg, model: defaultStoryModel, termIDs: map[string]term{}, docs: map[int64]*storyDoc{},
-		postings: map[term][]*storyDoc{}, df: map[term]int32{}, stories: map[int64]*storyState{}, merged: map[int64]int64{}}
+		postings: map[term][]*storyDoc{}, df: map[term]int32{}, stories: map[int64]*storyState{}, merged: map[int64]int64{},
+		joins: map[int64]joinFeatures{}, joinProbs: map[int64]float64{}, sources: map[string][]string{}}
 }
 
 // Len is the number of items in the window.
@@ -173,15 +183,30 @@ func (g *Grouper) Add(it StoryItem) int64 {
 // window before it leave) and returns its entry, not yet in the index.
 func (g *Grouper) newDoc(it StoryItem) *storyDoc {
 	g.evict(it.Arrived.Add(-g.cfg.Window).Unix())
-	return &storyDoc{id: it.ID, story: it.Story, source: it.Source, terms: g.intern(storyTerms(it.Title, it.URL, it.Source)),
+	return &storyDoc{id: it.ID, story: it.Story, source: it.Source, terms: g.intern(storyTerms(it.Title, it.URL, g.sourceWords(it.Source))),
 		published: it.Published.Unix(), arrived: it.Arrived.Unix()}
+}
+
+// sourceWords are the words of a source's name, which say nothing of the
+// story; remembered, as a window holds few sources and many items.
+func (g *Grouper) sourceWords(source string) []string {
+	w, ok := g.sources[source]
+	if !ok {
+		if len(g.sources) >= 10000 {
+			clear(g.sources)
+		}
+		w = words(source)
+		g.sources[source] = w
+	}
+	return w
 }
 
 // decide returns the story d joins (0 for a story of its own) and the
 // other stories it belongs to almost surely.
 func (g *Grouper) decide(d *storyDoc) (best int64, also []int64) {
 	bestP := g.cfg.Threshold
-	probs := map[int64]float64{}
+	probs := g.joinProbs
+	clear(probs)
 	for s, f := range g.features(d) {
 		p := g.model.probability(f)
 		probs[s] = p
@@ -307,7 +332,8 @@ func (g *Grouper) evict(cutoff int64) {
 	if n == 0 {
 		return
 	}
-	g.queue = slices.Delete(g.queue, 0, n)
+	clear(g.queue[:n]) // the front is dropped; append copies the rest when it grows
+	g.queue = g.queue[n:]
 	if len(g.df) < len(g.termIDs)/2 {
 		// Forget the words no item in the window uses any more.
 		for w, id := range g.termIDs {
@@ -340,7 +366,14 @@ func (g *Grouper) forget(d *storyDoc) {
 		}
 	}
 	for _, t := range d.terms {
-		ps := slices.DeleteFunc(g.postings[t], func(p *storyDoc) bool { return p == d })
+		ps := g.postings[t]
+		if len(ps) > 0 && ps[0] == d {
+			// Items leave in arrival order, which is the postings' order.
+			ps[0] = nil
+			ps = ps[1:]
+		} else {
+			ps = slices.DeleteFunc(ps, func(p *storyDoc) bool { return p == d })
+		}
 		if len(ps) == 0 {
 			delete(g.postings, t)
 		} else {

@@ -79,8 +79,9 @@ func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
 		return nil
 	}
 	window := int64(g.cfg.Window / time.Second)
-	out := map[int64]joinFeatures{}
-	for c := range g.candidates(d) {
+	out := g.joins
+	clear(out)
+	for _, c := range g.candidates(d) {
 		if gap := d.published - c.published; gap > window || gap < -window {
 			continue
 		}
@@ -168,7 +169,8 @@ const maxCandidates = 50
 // candidates are the items of the window that share one of d's rarer
 // terms (in at most 1 in 20 items of the window): those that share its
 // rarest terms first, and of those the newest, at most maxCandidates.
-func (g *Grouper) candidates(d *storyDoc) map[*storyDoc]bool {
+// The slice returned is reused by the next call.
+func (g *Grouper) candidates(d *storyDoc) []*storyDoc {
 	maxDF := int32(max(3, (len(g.docs)+1)/20))
 	type rare struct {
 		df int32
@@ -181,18 +183,21 @@ func (g *Grouper) candidates(d *storyDoc) map[*storyDoc]bool {
 		}
 	}
 	slices.SortFunc(terms, func(a, b rare) int { return int(a.df - b.df) })
-	out := make(map[*storyDoc]bool, maxCandidates)
+	g.stamp++
+	out := g.candidate[:0]
 	for _, r := range terms {
 		ps := g.postings[r.t]
 		for i := len(ps) - 1; i >= 0 && len(out) < maxCandidates; i-- {
-			if !ps[i].evicted {
-				out[ps[i]] = true
+			if c := ps[i]; !c.evicted && c.seen != g.stamp {
+				c.seen = g.stamp
+				out = append(out, c)
 			}
 		}
 		if len(out) >= maxCandidates {
 			break
 		}
 	}
+	g.candidate = out
 	return out
 }
 

@@ -6,15 +6,16 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
 
 // storyTerms returns the sorted, unique terms of a headline and of the
-// slug of its link, with those of the source's name removed. Most news
-// URLs carry the headline as written first, which holds the words an
-// aggregator cut from a truncated title.
-func storyTerms(title, link, source string) []string {
+// slug of its link, without the words of the source's name (drop, as words
+// gives them). Most news URLs carry the headline as written first, which
+// holds the words an aggregator cut from a truncated title.
+func storyTerms(title, link string, drop []string) []string {
 	title = strings.TrimSpace(title)
 	truncated := strings.HasSuffix(title, "...") || strings.HasSuffix(title, "…")
 	terms := words(title)
@@ -22,13 +23,9 @@ func storyTerms(title, link, source string) []string {
 		terms = terms[:len(terms)-1] // the aggregator cut the last word
 	}
 	terms = append(terms, slugWords(link)...)
-	drop := map[string]bool{}
-	for _, w := range words(source) {
-		drop[w] = true
-	}
 	out := terms[:0]
 	for _, t := range terms {
-		if !drop[t] {
+		if !slices.Contains(drop, t) {
 			out = append(out, t)
 		}
 	}
@@ -65,31 +62,48 @@ var slugSeparators = strings.NewReplacer("-", " ", "_", " ", "+", " ")
 // words splits text into normalized terms without stop words: diacritics
 // (Latin accents, Arabic harakat and hamza marks) are dropped after NFKD.
 func words(s string) []string {
-	s = strings.ToLower(s)
-	if !isASCII(s) { // ASCII has nothing to decompose
-		s = norm.NFKD.String(s)
+	ascii := isASCII(s)
+	if !ascii { // ASCII has nothing to decompose
+		s = norm.NFKD.String(strings.ToLower(s))
 	}
 	var (
-		out []string
-		b   strings.Builder
+		out = make([]string, 0, 16)
+		buf [64]byte
+		tok = buf[:0]
 	)
 	flush := func() {
-		if b.Len() == 0 {
+		if len(tok) == 0 {
 			return
 		}
-		w := stem(b.String())
-		b.Reset()
+		w := stem(string(tok))
+		tok = tok[:0]
 		if len(w) > 1 && !stopWords[w] {
 			out = append(out, w)
 		}
+	}
+	if ascii {
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case 'A' <= c && c <= 'Z':
+				tok = append(tok, c+'a'-'A')
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				tok = append(tok, c)
+			case c == '\'' && len(tok) > 0:
+				tok = append(tok, c)
+			default:
+				flush()
+			}
+		}
+		flush()
+		return out
 	}
 	for _, r := range s {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(r)
-		case (r == '\'' || r == '’') && b.Len() > 0:
-			b.WriteByte('\'')
+			tok = utf8.AppendRune(tok, r)
+		case (r == '\'' || r == '’') && len(tok) > 0:
+			tok = append(tok, '\'')
 		default:
 			flush()
 		}
