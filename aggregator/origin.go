@@ -1,7 +1,10 @@
 package aggregator
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"net/url"
+	"path"
 	"strings"
 
 	"github.com/feedmux/feedmux"
@@ -77,11 +80,15 @@ func withoutPublisher(title, name string) string {
 }
 
 // redirectTarget is the article URL that an aggregator's redirect link
-// carries in its query, or "" when link carries none.
+// carries (in its query, or in a Google News article id), or "" when link
+// carries none.
 func redirectTarget(link string) string {
 	u, err := url.Parse(link)
 	if err != nil {
 		return ""
+	}
+	if target := googleNewsTarget(u); target != "" {
+		return target
 	}
 	q := u.Query()
 	for _, p := range redirectParams {
@@ -89,6 +96,51 @@ func redirectTarget(link string) string {
 			if t, err := url.Parse(target); err == nil && t.Host != "" && !strings.EqualFold(t.Hostname(), u.Hostname()) {
 				return target
 			}
+		}
+	}
+	return ""
+}
+
+// googleNewsTarget reads the article URL out of a Google News link
+// (news.google.com/rss/articles/ID, or /__i/rss/rd/articles/ID). The ids
+// Google used until 2024 are a base64url protocol buffer whose field 4 is
+// the URL; newer ones are opaque, and give "".
+func googleNewsTarget(u *url.URL) string {
+	if !strings.EqualFold(u.Hostname(), "news.google.com") || !strings.Contains(u.Path, "/articles/") {
+		return ""
+	}
+	id := strings.TrimRight(path.Base(u.Path), "=")
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return ""
+	}
+	for len(b) > 0 {
+		key, n := binary.Uvarint(b)
+		if n <= 0 {
+			return ""
+		}
+		b = b[n:]
+		switch key & 7 {
+		case 0: // varint
+			if _, n = binary.Uvarint(b); n <= 0 {
+				return ""
+			}
+			b = b[n:]
+		case 2: // length-delimited
+			size, n := binary.Uvarint(b)
+			if n <= 0 || size > uint64(len(b)-n) {
+				return ""
+			}
+			field := string(b[n : n+int(size)])
+			if key>>3 == 4 {
+				if isHTTPURL(field) {
+					return field
+				}
+				return ""
+			}
+			b = b[n+int(size):]
+		default:
+			return ""
 		}
 	}
 	return ""

@@ -3,7 +3,10 @@ package aggregator_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/storage"
@@ -70,5 +73,46 @@ func TestPoller_AggregatorItems(t *testing.T) {
 	}
 	if len(items) != 4 {
 		t.Errorf("%d items stored, want 4", len(items))
+	}
+}
+
+// TestPoller_GoogleNewsCorpus: the corpus's Google News feed (38 items of
+// 2022, each naming its publisher) is stored with every publisher, titles
+// without the publisher's name, and the publishers' own links read out of
+// Google's article ids.
+func TestPoller_GoogleNewsCorpus(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.FileServer(http.Dir("testdata/corpus")))
+	defer srv.Close()
+	p, db := newPoller(t)
+	p.Now = time.Now // the feed is of 2022
+	feed := feedmux.Feed{URL: srv.URL + "/rss2-google-news-top-stories.xml", Tags: []string{"news"}}
+	if _, err := p.Poll(t.Context(), feed); err != nil {
+		t.Fatal(err)
+	}
+	items, err := db.Items(t.Context(), storage.ItemFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 38 {
+		t.Fatalf("%d items stored, want 38", len(items))
+	}
+	google := 0
+	for _, it := range items {
+		if it.Origin.Title == "" || it.Author != it.Origin.Title || strings.HasSuffix(it.Title, " - "+it.Origin.Title) {
+			t.Errorf("%q: origin %+v, author %q: want the publisher named and its name off the title", it.Title, it.Origin, it.Author)
+		}
+		if strings.Contains(it.URL, "news.google.com") {
+			google++
+		}
+	}
+	want := "https://www.cnn.com/2022/07/27/politics/schumer-manchin-deal-build-back-better/index.html"
+	if !slices.ContainsFunc(items, func(it feedmux.Item) bool {
+		return it.URL == want && it.Title == "In a major boost to Democrats, Manchin and Schumer announce deal for energy and health care bill"
+	}) {
+		t.Errorf("no item links to %s under its headline without \" - CNN\"", want)
+	}
+	if google > 0 {
+		t.Errorf("%d of 38 items still link to news.google.com, want each publisher's own link", google)
 	}
 }
