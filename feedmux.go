@@ -33,6 +33,30 @@ type Feed struct {
 	Categories bool          // whether the items' own categories become tags
 	Include    []string      // when set, only items matching one of these words or phrases are kept
 	Exclude    []string      // items matching one of these words or phrases are dropped
+
+	// FullContent says each new item's page is fetched and its article
+	// becomes the item's content.
+	FullContent bool
+	// Scrape, when set, makes an HTML listing page at URL the source of
+	// items, instead of a feed.
+	Scrape *Scrape `json:",omitempty"`
+	// Remove are CSS selectors of the elements dropped from items' content
+	// (and articles) before they are stored.
+	Remove []string `json:",omitempty"`
+	// TitleReplace are RE2 replacements applied to titles, in order:
+	// {pattern, replacement}.
+	TitleReplace [][2]string `json:",omitempty"`
+}
+
+// Scrape says how to read items from an HTML listing page: Items selects
+// each item's element, and inside it the others select text, or an
+// attribute after "@" ("a@href"). Title and Link are needed.
+type Scrape struct {
+	Items   string
+	Title   string
+	Link    string
+	Date    string
+	Summary string
 }
 
 // Validate reports the first thing wrong with f.

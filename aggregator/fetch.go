@@ -44,6 +44,10 @@ type FetcherConfig struct {
 	HeaderTimeout  time.Duration // from the request sent to the response headers; default Timeout
 	MaxBody        int64         // bytes of decoded body
 	UserAgent      string
+	// Guard, when set, refuses connections to the addresses it does not
+	// allow, for fetches on behalf of other people's links. Such a Fetcher
+	// uses no proxy: behind one, the guard could not see the address.
+	Guard *Guard
 }
 
 // Config returns the settings the Fetcher was built with.
@@ -67,9 +71,14 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
 	}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}
+	proxy := http.ProxyFromEnvironment
+	if cfg.Guard != nil {
+		dialer.Control, proxy = cfg.Guard.Control, nil
+	}
 	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:                 proxy,
+		DialContext:           dialer.DialContext,
 		TLSHandshakeTimeout:   cfg.TLSTimeout,
 		ResponseHeaderTimeout: cfg.HeaderTimeout,
 		ExpectContinueTimeout: time.Second,
@@ -150,10 +159,25 @@ func (e *StatusError) Error() string {
 // ErrBodyTooLarge is returned when a body passes the size cap.
 var ErrBodyTooLarge = errors.New("body too large")
 
-// Fetch gets rawURL, conditionally on v. A 304 is a Response, not an error;
-// any other status outside 2xx is a *StatusError, returned with the
-// Response.
+// Accept headers: what a feed poll and an article page fetch ask for.
+const (
+	acceptFeed = "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8"
+	acceptPage = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+)
+
+// Fetch gets the feed at rawURL, conditionally on v. A 304 is a Response,
+// not an error; any other status outside 2xx is a *StatusError, returned
+// with the Response.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Response, error) {
+	return f.get(ctx, rawURL, acceptFeed, v)
+}
+
+// FetchPage gets the web page at rawURL, as Fetch does a feed.
+func (f *Fetcher) FetchPage(ctx context.Context, rawURL string) (*Response, error) {
+	return f.get(ctx, rawURL, acceptPage, Validators{})
+}
+
+func (f *Fetcher) get(ctx context.Context, rawURL, accept string, v Validators) (*Response, error) {
 	trace := &redirectTrace{}
 	req, err := http.NewRequestWithContext(context.WithValue(ctx, traceKey{}, trace), http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -162,7 +186,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, v Validators) (*Resp
 	if f.userAgent != "" {
 		req.Header.Set("User-Agent", f.userAgent)
 	}
-	req.Header.Set("Accept", "application/atom+xml, application/rss+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8")
+	req.Header.Set("Accept", accept)
 	if v.ETag != "" {
 		req.Header.Set("If-None-Match", v.ETag)
 	}

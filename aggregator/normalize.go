@@ -30,6 +30,7 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 	items := make([]feedmux.Item, 0, len(doc.Items))
 	seen := make(map[string]bool, len(doc.Items))
 	orig := rssItems(doc)
+	retitle := titleReplacer(feed.TitleReplace)
 	for i, src := range doc.Items {
 		if src == nil {
 			continue
@@ -52,8 +53,8 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		if it.URL != "" {
 			htmlBase, _ = url.Parse(it.URL)
 		}
-		it.Summary = feedmux.SafeHTML(src.Description, htmlBase)
-		it.Content = feedmux.SafeHTML(src.Content, htmlBase)
+		it.Summary = removeSelected(feedmux.SafeHTML(src.Description, htmlBase), feed.Remove)
+		it.Content = removeSelected(feedmux.SafeHTML(src.Content, htmlBase), feed.Remove)
 		if it.Published.IsZero() {
 			it.Published, it.Updated = it.Updated, time.Time{}
 		}
@@ -61,6 +62,7 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 			it.Author, it.Email = plainText(a.Name), strings.TrimSpace(a.Email)
 		}
 		aggregated(src, origItem, &it)
+		it.Title = retitle(it.Title)
 		it.Categories = categories(src.Categories)
 		if !Keep(feed, &it) {
 			continue // the feed's include and exclude filters

@@ -57,6 +57,9 @@ type Poller struct {
 	// Stories, when set, groups new items into stories: Run does it beside
 	// polling; after PollAll, GroupPending does.
 	Stories *Grouper
+	// Pages, when set, fetches the pages of full_content feeds' items:
+	// Run does it beside polling.
+	Pages *Pages
 	// StorageRetry is how often Run tries one poll while the database
 	// cannot be written; 0 means DefaultStorageRetry.
 	StorageRetry time.Duration
@@ -216,6 +219,9 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	if len(saved.New) > 0 && p.Stories != nil {
 		p.wakeGrouping() // the new items wait for it; the poll does not
 	}
+	if feed.FullContent && saved.Inserted+saved.Updated > 0 && p.Pages != nil {
+		p.Pages.poke() // their pages wait for it too
+	}
 	if changed := saved.Tags; len(changed) > 0 && p.OnChange != nil {
 		slices.Sort(changed)
 		p.OnChange(slices.Compact(changed))
@@ -284,6 +290,17 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 	base, err := url.Parse(resp.URL)
 	if err != nil {
 		return f, err
+	}
+	if feed.Scrape != nil {
+		doc, err := scrapePage(body, base, feed.Scrape)
+		if err != nil {
+			st.ETag, st.LastModified = "", ""
+			return f, fmt.Errorf("%w: %w", errParse, err)
+		}
+		st.ETag, st.LastModified = resp.Validators.ETag, resp.Validators.LastModified
+		st.Title, st.SiteURL = doc.Title, doc.Link
+		f.items = normalize(feed, doc, base, p.Now(), p.tagger.Load())
+		return f, nil
 	}
 	doc, perr := parse(body)
 	if perr != nil && looksLikeHTML(body, resp.ContentType) {

@@ -62,6 +62,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			p.runGrouping(ctx)
 		}()
 	}
+	if p.Pages != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.runPages(ctx)
+		}()
+	}
 	for {
 		now := p.Now()
 		pause.observe(p.db.WriteHealth(), now)

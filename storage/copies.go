@@ -41,13 +41,13 @@ func prepareCopies(ctx context.Context, tx *sql.Tx) (*copies, error) {
 		{&c.aggregatorByKey, `SELECT id FROM items WHERE copy_key = ?1 AND copy_key <> ''
 			AND feed_id <> ?2 AND dup_of IS NULL AND abs(sort_time - ?3) <= ?4 AND origin_url <> ''
 			ORDER BY id LIMIT 1`},
-		{&c.mark, `UPDATE items SET dup_of = ?1, ungrouped = 0 WHERE id = ?2`},
+		{&c.mark, `UPDATE items SET dup_of = ?1, ungrouped = 0, page_state = 0 WHERE id = ?2`},
 		// A grouped aggregator's item hands its story on; one still waiting
 		// for the grouper leaves the publisher's item to wait too.
 		{&c.inheritStory, `UPDATE items SET ungrouped = 0,
 			story_id = (SELECT coalesce(story_id, id) FROM items WHERE id = ?2)
 			WHERE id = ?1 AND (SELECT ungrouped FROM items WHERE id = ?2) = 0`},
-		{&c.adopt, `UPDATE items SET dup_of = ?1, ungrouped = 0 WHERE id = ?2 OR dup_of = ?2`},
+		{&c.adopt, `UPDATE items SET dup_of = ?1, ungrouped = 0, page_state = 0 WHERE id = ?2 OR dup_of = ?2`},
 		{&c.takeTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
 	} {
 		stmt, err := tx.PrepareContext(ctx, s.sql)

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -60,6 +61,10 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 		}
 		defer addTag.Close()
 
+		wantPages, err := feedWantsPages(ctx, tx, feedID)
+		if err != nil {
+			return err
+		}
 		cp, err := prepareCopies(ctx, tx)
 		if err != nil {
 			return err
@@ -96,7 +101,7 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 				feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
 				string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
 				firstSeen.Unix(), itemHash(it, cats, encs), canonical,
-				it.Origin.Title, it.Origin.SiteURL, key,
+				it.Origin.Title, it.Origin.SiteURL, key, wantPages,
 			).Scan(&id, &version, &sortTime, &dupOf)
 			if err == sql.ErrNoRows {
 				continue // unchanged
@@ -184,12 +189,12 @@ type NewItem struct {
 
 // upsertItemSQL inserts an item or, when its hash changed, updates it. It
 // returns a row only when it wrote one; version 1 means inserted.
-const upsertItemSQL = `
+var upsertItemSQL = `
 	INSERT INTO items (feed_id, key, guid, url, title, summary, content, author, email,
 		categories, enclosures, published, updated, first_seen, sort_time, hash, canonical_url,
-		origin_title, origin_url, copy_key, ungrouped)
+		origin_title, origin_url, copy_key, ungrouped, page_state)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, coalesce(?12, ?13, ?14), ?15, ?16,
-		?17, ?18, ?19, 1)
+		?17, ?18, ?19, 1, CASE WHEN ?20 THEN 1 ELSE 0 END)
 	ON CONFLICT (feed_id, key) DO UPDATE SET
 		guid = excluded.guid, url = excluded.url, title = excluded.title,
 		summary = excluded.summary, content = excluded.content,
@@ -199,6 +204,7 @@ const upsertItemSQL = `
 		sort_time = coalesce(excluded.published, excluded.updated, items.first_seen),
 		hash = excluded.hash, canonical_url = excluded.canonical_url,
 		origin_title = excluded.origin_title, origin_url = excluded.origin_url, copy_key = excluded.copy_key,
+		` + pageOnUpdate + `,
 		version = items.version + 1
 	WHERE items.hash <> excluded.hash
 	RETURNING id, version, sort_time, dup_of`
@@ -298,7 +304,7 @@ const itemColumns = `i.id, i.sort_time, i.key, i.guid, i.url, i.title, i.summary
 	(SELECT json_group_array(json_object('url', c.url, 'feed', cf.url, 'site', cf.site_url, 'origin', c.origin_title,
 		'title', coalesce(nullif(cf.config_title, ''), nullif(cf.title, ''), cf.url)))
 		FROM items c JOIN feeds cf ON cf.id = c.feed_id WHERE c.dup_of = i.id),
-	coalesce(i.story_id, i.id), i.origin_title, i.origin_url`
+	coalesce(i.story_id, i.id), i.origin_title, i.origin_url, i.article`
 
 // Items returns the newest items that match filter; see ItemPage.
 func (db *DB) Items(ctx context.Context, filter ItemFilter) ([]feedmux.Item, error) {
@@ -396,23 +402,22 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 			tags               sql.NullString
 			also               string
 			story              int64
+			article            string
 			c                  Cursor
 		)
 		if err := rows.Scan(&c.ID, &c.Time, &it.Key, &it.GUID, &it.URL, &it.Title, &it.Summary, &it.Content,
 			&it.Author, &it.Email, &cats, &encs, &published, &updated, &firstSeen,
 			&it.Source.URL, &it.Source.Title, &it.Source.SiteURL, &tags, &also, &story,
-			&it.Origin.Title, &it.Origin.SiteURL); err != nil {
+			&it.Origin.Title, &it.Origin.SiteURL, &article); err != nil {
 			return nil, nil, err
 		}
-		if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
-			return nil, nil, fmt.Errorf("item %q categories: %w", it.Key, err)
+		if err := decodeItemJSON(&it, cats, encs); err != nil {
+			return nil, nil, err
 		}
-		var es []enclosure
-		if err := json.Unmarshal([]byte(encs), &es); err != nil {
-			return nil, nil, fmt.Errorf("item %q enclosures: %w", it.Key, err)
-		}
-		for _, e := range es {
-			it.Enclosures = append(it.Enclosures, feedmux.Enclosure(e))
+		if article != "" {
+			// The article its page gave is the content; the feed's own
+			// text, when it had no summary, is the summary.
+			it.Summary, it.Content = cmp.Or(it.Summary, it.Content), article
 		}
 		it.Published, it.Updated = fromNullUnix(published), fromNullUnix(updated)
 		it.FirstSeen = time.Unix(firstSeen, 0).UTC()
@@ -435,6 +440,21 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 		cursors = append(cursors, c)
 	}
 	return items, cursors, rows.Err()
+}
+
+// decodeItemJSON reads an item's stored categories and enclosures.
+func decodeItemJSON(it *feedmux.Item, cats, encs string) error {
+	if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
+		return fmt.Errorf("item %q categories: %w", it.Key, err)
+	}
+	var es []enclosure
+	if err := json.Unmarshal([]byte(encs), &es); err != nil {
+		return fmt.Errorf("item %q enclosures: %w", it.Key, err)
+	}
+	for _, e := range es {
+		it.Enclosures = append(it.Enclosures, feedmux.Enclosure(e))
+	}
+	return nil
 }
 
 func (db *DB) tagKnown(ctx context.Context, tag string) (bool, error) {

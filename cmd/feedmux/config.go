@@ -19,7 +19,17 @@ type Config struct {
 	Aliases map[string][]string  `toml:"aliases"`
 	Topics  []TopicConfig        `toml:"topic"`
 	Stories StoriesConfig        `toml:"stories"`
+	Content ContentConfig        `toml:"content"`
 	Feeds   []FeedConfig         `toml:"feed"`
+}
+
+// ContentConfig is the [content] table: fetching the pages items link to.
+type ContentConfig struct {
+	// AllowNetworks are the private or reserved networks (CIDR) that
+	// article fetches may reach; none by default.
+	AllowNetworks []string `toml:"allow_networks"`
+	// Workers bounds the pages fetched at once.
+	Workers int `toml:"workers"`
 }
 
 // ServerConfig is the [server] table.
@@ -75,6 +85,20 @@ type FeedConfig struct {
 	Categories *bool    `toml:"categories"`
 	Include    []string `toml:"include"`
 	Exclude    []string `toml:"exclude"`
+
+	FullContent  bool          `toml:"full_content"`
+	Scrape       *ScrapeConfig `toml:"scrape"`
+	Remove       []string      `toml:"remove"`
+	TitleReplace [][]string    `toml:"title_replace"`
+}
+
+// ScrapeConfig is a [feed.scrape] table: items read from an HTML page.
+type ScrapeConfig struct {
+	Items   string `toml:"items"`
+	Title   string `toml:"title"`
+	Link    string `toml:"link"`
+	Date    string `toml:"date"`
+	Summary string `toml:"summary"`
 }
 
 // TopicConfig is a [[topic]] rule: tag items by what they say.
@@ -118,6 +142,7 @@ func DefaultConfig() Config {
 			Window:    Duration(aggregator.DefaultStoryConfig.Window),
 			Threshold: aggregator.DefaultStoryConfig.Threshold,
 		},
+		Content: ContentConfig{Workers: aggregator.DefaultPageWorkers},
 		Storage: StorageConfig{Path: "data/feedmux.db", MaxAge: Duration(90 * 24 * time.Hour), MaxItemsPerFeed: 1000},
 		Poll: PollConfig{
 			Interval:       Duration(15 * time.Minute),
@@ -161,6 +186,17 @@ func (c *Config) FeedList() []feedmux.Feed {
 			Categories: f.Categories == nil || *f.Categories,
 			Include:    f.Include,
 			Exclude:    f.Exclude,
+
+			FullContent: f.FullContent,
+			Remove:      f.Remove,
+		}
+		if f.Scrape != nil {
+			feed.Scrape = (*feedmux.Scrape)(f.Scrape)
+		}
+		for _, r := range f.TitleReplace {
+			if len(r) == 2 {
+				feed.TitleReplace = append(feed.TitleReplace, [2]string{r[0], r[1]})
+			}
 		}
 		if f.Interval != 0 {
 			feed.Interval = time.Duration(f.Interval)
@@ -203,6 +239,15 @@ func (c *Config) FetcherConfig() aggregator.FetcherConfig {
 		MaxBody:        c.Poll.MaxBody,
 		UserAgent:      ua,
 	}
+}
+
+// ContentFetcherConfig returns the settings of the client that fetches
+// article pages: the poller's, behind the network guard.
+func (c *Config) ContentFetcherConfig() aggregator.FetcherConfig {
+	fc := c.FetcherConfig()
+	allow, _ := aggregator.ParseNetworks(c.Content.AllowNetworks) // validated
+	fc.Guard = aggregator.NewGuard(allow)
+	return fc
 }
 
 // Rules returns the configured aliases and topic rules.

@@ -35,6 +35,7 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 	c.validateStorage(ps)
 	c.validateTopics(ps)
 	c.validateFeeds(ps)
+	c.validateContent(ps)
 	return ps.errs
 }
 
@@ -177,5 +178,46 @@ func (c *Config) validateFeeds(ps *problems) {
 		if f.Interval != 0 && time.Duration(f.Interval) < feedmux.MinInterval {
 			ps.add(k+".interval", "interval %s is shorter than %s", time.Duration(f.Interval), feedmux.MinInterval)
 		}
+		validateRewrite(ps, k, f)
+	}
+}
+
+// validateRewrite checks a feed's scrape selectors, remove selectors and
+// title replacements.
+func validateRewrite(ps *problems, k string, f FeedConfig) {
+	if sc := f.Scrape; sc != nil {
+		if sc.Items == "" || sc.Title == "" || sc.Link == "" {
+			ps.add(k+".scrape", "[feed.scrape] needs items, title and link selectors")
+		}
+		for key, sel := range map[string]string{"items": sc.Items, "title": sc.Title, "link": sc.Link, "date": sc.Date, "summary": sc.Summary} {
+			if err := aggregator.CheckSelector(sel, key != "items"); err != nil {
+				ps.add(k+".scrape."+key, "scrape %s: %v", key, err)
+			}
+		}
+	}
+	for _, sel := range f.Remove {
+		if sel == "" {
+			ps.add(k+".remove", "remove: empty selector")
+		} else if err := aggregator.CheckSelector(sel, false); err != nil {
+			ps.add(k+".remove", "remove: selector %q: %v", sel, err)
+		}
+	}
+	for _, r := range f.TitleReplace {
+		if len(r) != 2 {
+			ps.add(k+".title_replace", "title_replace: want pairs [pattern, replacement], got %q", r)
+			continue
+		}
+		if _, err := regexp.Compile(r[0]); err != nil {
+			ps.add(k+".title_replace", "title_replace: regex %q does not compile: %v", r[0], err)
+		}
+	}
+}
+
+func (c *Config) validateContent(ps *problems) {
+	if _, err := aggregator.ParseNetworks(c.Content.AllowNetworks); err != nil {
+		ps.add("content.allow_networks", "%v", err)
+	}
+	if c.Content.Workers < 1 {
+		ps.add("content.workers", "workers must be at least 1, not %d", c.Content.Workers)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/feedmux/feedmux/aggregator"
@@ -43,6 +44,9 @@ func (m *Main) Reload() error {
 	m.Poller.SetIntervals(time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval))
 	if cfg.FetcherConfig() != m.Poller.Fetcher().Config() {
 		m.Poller.SetFetcher(aggregator.NewFetcher(cfg.FetcherConfig()))
+	}
+	if !slices.Equal(cfg.Content.AllowNetworks, m.Poller.Pages.AllowNetworks()) {
+		m.Poller.Pages.SetFetcher(aggregator.NewFetcher(cfg.ContentFetcherConfig()), cfg.Content.AllowNetworks)
 	}
 	m.Poller.SetFeeds(cfg.FeedList())
 	if changed {

@@ -29,6 +29,7 @@ var liveKeys = map[string]bool{
 	"aliases":                true, // Poller.SetRules, then stored items are re-tagged
 	"topic":                  true,
 	"feed":                   true, // Poller.SetFeeds
+	"content.allow_networks": true, // Pages.SetFetcher
 }
 
 // configKeys lists the keys of a configuration with their values: each

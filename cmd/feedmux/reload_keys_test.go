@@ -109,12 +109,13 @@ type runningParts struct {
 	Intervals [2]time.Duration
 	Fetch     aggregator.FetcherConfig
 	Rules     string
+	Allowed   []string // the networks the article fetcher's guard allows
 }
 
 func running(m *Main) runningParts {
 	lo, hi := m.Poller.Intervals()
 	return runningParts{m.Server.Config(), m.Poller.Feeds(), [2]time.Duration{lo, hi},
-		m.Poller.Fetcher().Config(), m.Poller.Rules().Fingerprint()}
+		m.Poller.Fetcher().Config(), m.Poller.Rules().Fingerprint(), m.Poller.Pages.AllowNetworks()}
 }
 
 // want is what the running parts should hold of cfg.
@@ -125,7 +126,7 @@ func want(cfg Config) runningParts {
 	}
 	return runningParts{cfg.ServerConfig(), cfg.FeedList(),
 		[2]time.Duration{time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval)},
-		cfg.FetcherConfig(), tagger.Fingerprint()}
+		cfg.FetcherConfig(), tagger.Fingerprint(), cfg.Content.AllowNetworks}
 }
 
 // changeKey returns base with key set to another valid value.
@@ -147,6 +148,8 @@ func changeKey(t *testing.T, base Config, key, feedBase string) Config {
 		f.SetString("https://news.example.org")
 	case "server.private_tags":
 		f.Set(reflect.ValueOf([]string{"staff"}))
+	case "content.allow_networks":
+		f.Set(reflect.ValueOf([]string{"127.0.0.1/32"}))
 	case "storage.path":
 		f.SetString(base.Storage.Path + ".other")
 	case "tags":

@@ -207,6 +207,7 @@ func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Polle
 		return nil, fmt.Errorf("topic rules: %w", err)
 	}
 	p.SetRules(tagger)
+	p.Pages = aggregator.NewPages(aggregator.NewFetcher(cfg.ContentFetcherConfig()), cfg.Content.AllowNetworks, cfg.Content.Workers)
 	p.Stories = aggregator.NewGrouper(cfg.StoryConfig())
 	if err := p.LoadStories(ctx); err != nil {
 		return nil, err

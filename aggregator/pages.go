@@ -1,0 +1,277 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage"
+)
+
+// DefaultPageWorkers is how many article pages are fetched at once.
+const DefaultPageWorkers = 4
+
+// Page fetch attempts: an item's page is tried maxPageTries times, the
+// n-th retry pageRetry × 10^(n-1) after the failure before it.
+const (
+	maxPageTries = 3
+	pageRetry    = time.Minute
+	pageBatch    = 32
+)
+
+// Pages fetches the pages that the items of full_content feeds link to,
+// beside polling: a poll stores its items at once and wakes it; the
+// article arrives when it is fetched. The queue is the database's
+// (items.page_state), so a restart loses none. Fetches go through the
+// network guard and obey robots.txt.
+type Pages struct {
+	fetcher atomic.Pointer[Fetcher] // guarded: see FetcherConfig.Guard
+	robots  *robots
+	workers int
+	wake    chan struct{}
+
+	mu    sync.Mutex
+	stats map[string]*PageStats // by feed URL
+	allow []string              // see SetFetcher
+}
+
+// PageStats counts a feed's page fetches.
+type PageStats struct {
+	Fetched int           // pages fetched and extracted
+	Failed  int           // attempts that failed (network, HTTP status, not HTML, robots.txt, guard)
+	Extract time.Duration // time spent extracting articles
+}
+
+// NewPages returns a page fetcher that uses fetcher (which should have a
+// Guard, allowing allowNetworks as configured) with at most workers
+// fetches at once.
+func NewPages(fetcher *Fetcher, allowNetworks []string, workers int) *Pages {
+	pg := &Pages{robots: newRobots(), workers: max(workers, 1), wake: make(chan struct{}, 1), stats: map[string]*PageStats{}}
+	pg.SetFetcher(fetcher, allowNetworks)
+	return pg
+}
+
+// SetFetcher replaces the client, for a configuration reload, and records
+// the networks its guard allows, as configured.
+func (pg *Pages) SetFetcher(f *Fetcher, allowNetworks []string) {
+	pg.fetcher.Store(f)
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	pg.allow = allowNetworks
+}
+
+// AllowNetworks are the networks given with the last SetFetcher.
+func (pg *Pages) AllowNetworks() []string {
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	return pg.allow
+}
+
+// Stats returns each feed's counts, by feed URL.
+func (pg *Pages) Stats() map[string]PageStats {
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	out := make(map[string]PageStats, len(pg.stats))
+	for k, v := range pg.stats {
+		out[k] = *v
+	}
+	return out
+}
+
+func (pg *Pages) count(feed string, fetched bool, extract time.Duration) {
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	s := pg.stats[feed]
+	if s == nil {
+		s = &PageStats{}
+		pg.stats[feed] = s
+	}
+	if fetched {
+		s.Fetched++
+	} else {
+		s.Failed++
+	}
+	s.Extract += extract
+}
+
+func (pg *Pages) poke() {
+	select {
+	case pg.wake <- struct{}{}:
+	default:
+	}
+}
+
+// runPages works through the due pages until ctx ends.
+func (p *Poller) runPages(ctx context.Context) {
+	pg := p.Pages
+	for ctx.Err() == nil {
+		jobs, err := p.db.DuePages(ctx, p.Now(), pageBatch)
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("pages", "err", err)
+		}
+		if len(jobs) > 0 {
+			p.pageBatch(ctx, jobs)
+			continue
+		}
+		wait := time.Hour
+		if due, ok, err := p.db.NextPageDue(ctx); err == nil && ok {
+			wait = max(due.Sub(p.Now()), time.Second)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-pg.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// pageBatch fetches the jobs' pages, Workers at a time and PerHost to one
+// host.
+func (p *Poller) pageBatch(ctx context.Context, jobs []storage.PageJob) {
+	var (
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, p.Pages.workers)
+		hosts = map[string]chan struct{}{}
+	)
+	for _, j := range jobs {
+		host := hostOf(j.Item.URL)
+		if hosts[host] == nil {
+			hosts[host] = make(chan struct{}, p.perHost())
+		}
+		perHost := hosts[host]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			perHost <- struct{}{}
+			slots <- struct{}{}
+			defer func() { <-slots; <-perHost }()
+			if err := p.page(ctx, j); err != nil && ctx.Err() == nil {
+				p.log.Warn("page", "feed", j.FeedURL, "item", j.Item.URL, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// errGiveUp marks a page failure that trying again will not mend.
+var errGiveUp = errors.New("not retried")
+
+// page fetches one item's page (or applies its stored page again) and
+// stores what it gives. A failure is recorded for a retry, or for good.
+func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
+	feed, ok := p.feed(j.FeedURL)
+	if j.Reapply {
+		return p.applyPage(ctx, feed, j, j.Article, j.Meta)
+	}
+	if !ok || !feed.FullContent {
+		return p.db.PageFailed(ctx, j.ID, p.Now(), true)
+	}
+	article, meta, took, err := p.fetchArticle(ctx, feed, j.Item.URL)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopping: the job stays due
+		}
+		p.Pages.count(feed.URL, false, took)
+		giveUp := errors.Is(err, errGiveUp) || j.Tries+1 >= maxPageTries
+		retry := p.Now().Add(pageRetry * time.Duration(pow10(j.Tries)))
+		if ferr := p.db.PageFailed(ctx, j.ID, retry, giveUp); ferr != nil {
+			return ferr
+		}
+		return err
+	}
+	p.Pages.count(feed.URL, true, took)
+	return p.applyPage(ctx, feed, j, article, meta)
+}
+
+// fetchArticle fetches the page at link and extracts its article and what
+// it says about itself.
+func (p *Poller) fetchArticle(ctx context.Context, feed feedmux.Feed, link string) (string, storage.PageMeta, time.Duration, error) {
+	fetcher := p.Pages.fetcher.Load()
+	u, err := url.Parse(link)
+	if err != nil || !isHTTPURL(link) {
+		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: no page link (%q)", errGiveUp, link)
+	}
+	if !p.Pages.robots.allowed(ctx, fetcher, u, p.Now()) {
+		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, ErrRobots)
+	}
+	resp, err := fetcher.FetchPage(ctx, link)
+	var se *StatusError
+	switch {
+	case errors.Is(err, ErrBlockedAddress), errors.Is(err, ErrBodyTooLarge):
+		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
+	case errors.As(err, &se) && se.Code >= 400 && se.Code < 500 && se.Code != http.StatusTooManyRequests:
+		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
+	case err != nil:
+		return "", storage.PageMeta{}, 0, err
+	}
+	if !looksLikeHTML(resp.Body, resp.ContentType) {
+		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: not an HTML page (%s)", errGiveUp, resp.ContentType)
+	}
+	base, err := url.Parse(resp.URL)
+	if err != nil {
+		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
+	}
+	p.cpu <- struct{}{} // extraction is CPU work, like parsing
+	defer func() { <-p.cpu }()
+	start := time.Now()
+	article, meta := extractArticle(toUTF8(resp.Body, resp.ContentType), base)
+	article = removeSelected(feedmux.SafeHTML(article, base), feed.Remove)
+	return article, meta, time.Since(start), nil
+}
+
+// applyPage puts what the page gave on the item as its feed gave it: the
+// page's topics as categories (when the feed's categories are on), its
+// author, date and image where the feed gave none, and the tags these make.
+func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j storage.PageJob, article string, meta storage.PageMeta) error {
+	it := j.Item
+	if feed.Categories {
+		it.Categories = categories(append(it.Categories, meta.Categories...))
+	}
+	if it.Author == "" {
+		it.Author = meta.Author
+	}
+	if it.Published.IsZero() {
+		it.Published = plausible(&meta.Published, p.Now())
+	}
+	if meta.Image != "" && !hasImage(it.Enclosures) {
+		it.Enclosures = append(it.Enclosures, feedmux.Enclosure{URL: meta.Image, Type: imageType(meta.Image)})
+	}
+	it.Tags = p.tagger.Load().Tags(feed, &it)
+	changed, err := p.db.SavePage(ctx, j.ID, storage.PageUpdate{Article: article, Meta: meta, Item: it})
+	if err != nil {
+		return err
+	}
+	if len(changed) > 0 && p.OnChange != nil {
+		p.OnChange(changed)
+	}
+	return nil
+}
+
+// feed is the configured feed with that URL.
+func (p *Poller) feed(u string) (feedmux.Feed, bool) {
+	for _, f := range p.Feeds() {
+		if f.URL == u {
+			return f, true
+		}
+	}
+	return feedmux.Feed{}, false
+}
+
+func pow10(n int) int {
+	out := 1
+	for range n {
+		out *= 10
+	}
+	return out
+}
+
+// Fetcher is the client pages are fetched with.
+func (pg *Pages) Fetcher() *Fetcher { return pg.fetcher.Load() }

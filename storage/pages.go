@@ -1,0 +1,192 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/feedmux/feedmux"
+)
+
+// Page states of an item (items.page_state).
+const (
+	pageNone    = 0
+	pageToFetch = 1
+	pageFetched = 2
+	pageGivenUp = 3
+	pageReapply = 4
+)
+
+// pageOnUpdate is the part of the item upsert that keeps an updated item's
+// page: fetched again when its link changed (or it had none), applied again
+// when it did not. ?20 says whether the feed wants pages.
+const pageOnUpdate = `
+		page_state = CASE WHEN NOT ?20 THEN 0
+			WHEN items.url <> excluded.url OR items.page_state IN (0, 3) THEN 1
+			WHEN items.page_state = 2 THEN 4 ELSE items.page_state END,
+		page_tries = CASE WHEN items.url <> excluded.url THEN 0 ELSE items.page_tries END,
+		page_due = 0,
+		article = CASE WHEN ?20 AND items.url = excluded.url THEN items.article ELSE '' END,
+		page_meta = CASE WHEN ?20 AND items.url = excluded.url THEN items.page_meta ELSE '' END`
+
+// feedWantsPages reports whether the feed is configured with full_content.
+func feedWantsPages(ctx context.Context, tx *sql.Tx, feedID int64) (bool, error) {
+	var want bool
+	err := tx.QueryRowContext(ctx, `SELECT CASE WHEN json_valid(config) THEN coalesce(json_extract(config, '$.FullContent'), 0) ELSE 0 END FROM feeds WHERE id = ?`,
+		feedID).Scan(&want)
+	return want, err
+}
+
+// PageMeta is what an article page says about itself.
+type PageMeta struct {
+	Categories []string  `json:"categories,omitempty"`
+	Author     string    `json:"author,omitempty"`
+	Published  time.Time `json:"published,omitzero"`
+	Image      string    `json:"image,omitempty"`
+}
+
+// PageJob is an item whose page is to be fetched, or applied again.
+type PageJob struct {
+	ID      int64
+	FeedURL string
+	Item    feedmux.Item // as its feed gave it
+	Tries   int          // failed attempts so far
+	// Reapply says the page is stored (Article, Meta) and only needs to be
+	// applied to the item again: the feed changed the item, not its link.
+	Reapply bool
+	Article string
+	Meta    PageMeta
+}
+
+// DuePages returns up to limit items whose page is due at now, oldest
+// first.
+func (db *DB) DuePages(ctx context.Context, now time.Time, limit int) ([]PageJob, error) {
+	rows, err := db.query(ctx, `SELECT i.id, f.url, i.key, i.url, i.title, i.summary, i.content, i.author,
+		i.categories, i.enclosures, i.published, i.updated, i.page_tries, i.page_state, i.article, i.page_meta
+		FROM items i JOIN feeds f ON f.id = i.feed_id
+		WHERE i.page_state IN (1, 4) AND i.page_due <= ? ORDER BY i.page_due, i.id LIMIT ?`, now.Unix(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due pages: %w", err)
+	}
+	defer rows.Close()
+	var jobs []PageJob
+	for rows.Next() {
+		var (
+			j                  PageJob
+			cats, encs, meta   string
+			published, updated sql.NullInt64
+			state              int
+		)
+		if err := rows.Scan(&j.ID, &j.FeedURL, &j.Item.Key, &j.Item.URL, &j.Item.Title, &j.Item.Summary, &j.Item.Content,
+			&j.Item.Author, &cats, &encs, &published, &updated, &j.Tries, &state, &j.Article, &meta); err != nil {
+			return nil, fmt.Errorf("due pages: %w", err)
+		}
+		if err := decodeItemJSON(&j.Item, cats, encs); err != nil {
+			return nil, err
+		}
+		j.Item.Published, j.Item.Updated = fromNullUnix(published), fromNullUnix(updated)
+		j.Reapply = state == pageReapply
+		if meta != "" {
+			if err := json.Unmarshal([]byte(meta), &j.Meta); err != nil {
+				return nil, fmt.Errorf("item %q page: %w", j.Item.Key, err)
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rows.Err()
+}
+
+// NextPageDue is when the next page is due; ok is false when none waits.
+func (db *DB) NextPageDue(ctx context.Context) (due time.Time, ok bool, err error) {
+	var next sql.NullInt64
+	err = db.read.QueryRowContext(ctx, `SELECT min(page_due) FROM items WHERE page_state IN (1, 4)`).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
+	}
+	return time.Unix(next.Int64, 0), true, nil
+}
+
+// PageUpdate is what a fetched page gives an item.
+type PageUpdate struct {
+	Article string   // sanitized HTML; empty when the page gave none
+	Meta    PageMeta // as the page said it, kept to apply again
+	// The item with the page applied: its categories, author, times,
+	// enclosures and tags.
+	Item feedmux.Item
+}
+
+// SavePage stores an item's page and what it changes, and returns the
+// tags whose feeds changed. The item's tags are added to, never taken
+// away: a first carries the tags of its copies too.
+func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, error) {
+	cats, _ := json.Marshal(nonNil(u.Item.Categories))
+	encs, _ := json.Marshal(enclosuresJSON(u.Item.Enclosures))
+	meta, _ := json.Marshal(u.Meta)
+	var tags []string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		tags = nil
+		var sortTime int64
+		err := tx.QueryRowContext(ctx, `UPDATE items SET article = ?2, page_meta = ?3, page_state = 2, page_due = 0,
+			categories = ?4, enclosures = ?5, author = ?6, published = ?7,
+			sort_time = coalesce(?7, updated, first_seen)
+			WHERE id = ?1 AND page_state IN (1, 4) RETURNING sort_time`,
+			id, u.Article, string(meta), string(cats), string(encs), u.Item.Author, nullUnix(u.Item.Published)).Scan(&sortTime)
+		if err == sql.ErrNoRows {
+			return nil // changed or removed meanwhile: the next job sees it
+		}
+		if err != nil {
+			return err
+		}
+		for _, q := range []string{`UPDATE item_tags SET sort_time = ?2 WHERE item_id = ?1`,
+			`INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) SELECT ?1, value, ?2 FROM json_each(?3)`} {
+			tagsJSON, _ := json.Marshal(nonNil(u.Item.Tags))
+			if _, err := tx.ExecContext(ctx, q, id, sortTime, string(tagsJSON)); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var tag string
+			if err := rows.Scan(&tag); err != nil {
+				return err
+			}
+			tags = append(tags, tag)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save page of item %d: %w", id, err)
+	}
+	return tags, nil
+}
+
+// PageFailed records a failed attempt at an item's page: tried again at
+// retry, or never when giveUp.
+func (db *DB) PageFailed(ctx context.Context, id int64, retry time.Time, giveUp bool) error {
+	state := pageToFetch
+	if giveUp {
+		state = pageGivenUp
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE items SET page_state = ?2, page_tries = page_tries + 1, page_due = ?3
+			WHERE id = ?1 AND page_state = 1`, id, state, retry.Unix())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("page of item %d: %w", id, err)
+	}
+	return nil
+}
+
+// PagesWaiting is the number of items whose page is yet to be fetched.
+func (db *DB) PagesWaiting(ctx context.Context) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM items WHERE page_state IN (1, 4)`).Scan(&n)
+	return n, err
+}
