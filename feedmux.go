@@ -108,10 +108,17 @@ type FeedState struct {
 	Gone          bool      // the source answered 410 Gone; not polled until its configuration changes
 	Items         int       // items stored
 	LastNewItem   time.Time
+	Pages         PageCounts // the article pages of its items (full_content)
 
 	// From the configuration, read back with the state.
 	ConfigTitle string
 	Tags        []string
+}
+
+// PageCounts counts the article pages of a feed's stored items.
+type PageCounts struct {
+	Fetched, Failed, Waiting int
+	Extract                  time.Duration // mean time to extract one
 }
 
 // Name is what the feed is called: its configured title, else its own, else

@@ -36,6 +36,10 @@ type Pages struct {
 	workers int
 	wake    chan struct{}
 
+	// OnPage, when set, is called after every page attempt: whether the
+	// page was fetched, and how long extraction took.
+	OnPage func(feed feedmux.Feed, fetched bool, extract time.Duration)
+
 	mu    sync.Mutex
 	stats map[string]*PageStats // by feed URL
 	allow []string              // see SetFetcher
@@ -84,13 +88,16 @@ func (pg *Pages) Stats() map[string]PageStats {
 	return out
 }
 
-func (pg *Pages) count(feed string, fetched bool, extract time.Duration) {
+func (pg *Pages) count(feed feedmux.Feed, fetched bool, extract time.Duration) {
+	if pg.OnPage != nil {
+		pg.OnPage(feed, fetched, extract)
+	}
 	pg.mu.Lock()
 	defer pg.mu.Unlock()
-	s := pg.stats[feed]
+	s := pg.stats[feed.URL]
 	if s == nil {
 		s = &PageStats{}
-		pg.stats[feed] = s
+		pg.stats[feed.URL] = s
 	}
 	if fetched {
 		s.Fetched++
@@ -169,7 +176,7 @@ var errGiveUp = errors.New("not retried")
 func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
 	feed, ok := p.feed(j.FeedURL)
 	if j.Reapply {
-		return p.applyPage(ctx, feed, j, j.Article, j.Meta)
+		return p.applyPage(ctx, feed, j, storage.PageUpdate{Article: j.Article, Meta: j.Meta})
 	}
 	if !ok || !feed.FullContent {
 		return p.db.PageFailed(ctx, j.ID, p.Now(), true)
@@ -179,7 +186,7 @@ func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
 		if ctx.Err() != nil {
 			return nil // stopping: the job stays due
 		}
-		p.Pages.count(feed.URL, false, took)
+		p.Pages.count(feed, false, took)
 		giveUp := errors.Is(err, errGiveUp) || j.Tries+1 >= maxPageTries
 		retry := p.Now().Add(pageRetry * time.Duration(pow10(j.Tries)))
 		if ferr := p.db.PageFailed(ctx, j.ID, retry, giveUp); ferr != nil {
@@ -187,8 +194,8 @@ func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
 		}
 		return err
 	}
-	p.Pages.count(feed.URL, true, took)
-	return p.applyPage(ctx, feed, j, article, meta)
+	p.Pages.count(feed, true, took)
+	return p.applyPage(ctx, feed, j, storage.PageUpdate{Article: article, Meta: meta, Extract: took})
 }
 
 // fetchArticle fetches the page at link and extracts its article and what
@@ -230,8 +237,8 @@ func (p *Poller) fetchArticle(ctx context.Context, feed feedmux.Feed, link strin
 // applyPage puts what the page gave on the item as its feed gave it: the
 // page's topics as categories (when the feed's categories are on), its
 // author, date and image where the feed gave none, and the tags these make.
-func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j storage.PageJob, article string, meta storage.PageMeta) error {
-	it := j.Item
+func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j storage.PageJob, u storage.PageUpdate) error {
+	it, meta := j.Item, u.Meta
 	if feed.Categories {
 		it.Categories = categories(append(it.Categories, meta.Categories...))
 	}
@@ -245,7 +252,8 @@ func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j storage.Pag
 		it.Enclosures = append(it.Enclosures, feedmux.Enclosure{URL: meta.Image, Type: imageType(meta.Image)})
 	}
 	it.Tags = p.tagger.Load().Tags(feed, &it)
-	changed, err := p.db.SavePage(ctx, j.ID, storage.PageUpdate{Article: article, Meta: meta, Item: it})
+	u.Item = it
+	changed, err := p.db.SavePage(ctx, j.ID, u)
 	if err != nil {
 		return err
 	}

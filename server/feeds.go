@@ -20,6 +20,9 @@ var feedsTemplate = template.Must(template.New("feeds").Funcs(template.FuncMap{
 	"ago":   ago,
 	"until": until,
 	"stamp": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ms": func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
+	},
 }).Parse(feedsHTML))
 
 type feedsPage struct {
@@ -72,19 +75,36 @@ func (s *Server) handleFeeds(w http.ResponseWriter, r *http.Request) {
 
 // feedStatus is one source in /feeds.json.
 type feedStatus struct {
-	URL           string     `json:"url"`
-	CurrentURL    string     `json:"current_url"`
-	DiscoveredURL string     `json:"discovered_url,omitempty"`
-	Title         string     `json:"title"`
-	Tags          []string   `json:"tags"`
-	Health        string     `json:"health"`
-	LastPoll      *time.Time `json:"last_poll"`
-	LastStatus    int        `json:"last_status"`
-	LastError     string     `json:"last_error"`
-	Errors        int        `json:"consecutive_errors"`
-	NextCheck     *time.Time `json:"next_check"`
-	Items         int        `json:"items"`
-	LastNewItem   *time.Time `json:"last_new_item"`
+	URL           string      `json:"url"`
+	CurrentURL    string      `json:"current_url"`
+	DiscoveredURL string      `json:"discovered_url,omitempty"`
+	Title         string      `json:"title"`
+	Tags          []string    `json:"tags"`
+	Health        string      `json:"health"`
+	LastPoll      *time.Time  `json:"last_poll"`
+	LastStatus    int         `json:"last_status"`
+	LastError     string      `json:"last_error"`
+	Errors        int         `json:"consecutive_errors"`
+	NextCheck     *time.Time  `json:"next_check"`
+	Items         int         `json:"items"`
+	LastNewItem   *time.Time  `json:"last_new_item"`
+	Pages         *pageStatus `json:"pages,omitempty"`
+}
+
+// pageStatus is what /feeds.json says of a full_content feed's pages.
+type pageStatus struct {
+	Fetched   int     `json:"fetched"`
+	Failed    int     `json:"failed"`
+	Waiting   int     `json:"waiting"`
+	ExtractMS float64 `json:"extract_ms"` // mean time to extract one
+}
+
+func pagesOf(st *feedmux.FeedState) *pageStatus {
+	pc := st.Pages
+	if pc.Fetched+pc.Failed+pc.Waiting == 0 {
+		return nil
+	}
+	return &pageStatus{pc.Fetched, pc.Failed, pc.Waiting, float64(pc.Extract.Microseconds()) / 1000}
 }
 
 // handleFeedsJSON serves the status of every configured source as JSON.
@@ -107,6 +127,7 @@ func (s *Server) handleFeedsJSON(w http.ResponseWriter, r *http.Request) {
 			Tags: nonNil(st.Tags), Health: st.Health(), LastPoll: timePtr(st.LastPoll),
 			LastStatus: st.LastStatus, LastError: st.LastError, Errors: st.Errors,
 			NextCheck: timePtr(st.NextCheck), Items: st.Items, LastNewItem: timePtr(st.LastNewItem),
+			Pages: pagesOf(st),
 		})
 	}
 	doc := map[string]any{"feeds": out, "storage": map[string]any{"writable": true}}

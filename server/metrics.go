@@ -24,6 +24,8 @@ type Metrics struct {
 	requests      *prometheus.CounterVec
 	cacheHits     prometheus.Counter
 	cacheMisses   prometheus.Counter
+	pages         *prometheus.CounterVec
+	pageExtract   prometheus.Histogram
 }
 
 // MetricsSource answers the gauges read at each scrape.
@@ -36,6 +38,9 @@ type MetricsSource interface {
 	WriteHealth() storage.WriteHealth
 	// UngroupedCount is the number of items waiting for story grouping.
 	UngroupedCount(ctx context.Context) (int, error)
+	// PagesWaiting is the number of items whose article page waits to be
+	// fetched.
+	PagesWaiting(ctx context.Context) (int, error)
 }
 
 // NewMetrics registers feedmux's metrics, the Go runtime's and the
@@ -76,9 +81,18 @@ func NewMetrics(src MetricsSource) *Metrics {
 			Name: "feedmux_render_cache_misses_total",
 			Help: "Output feed requests that rendered the feed.",
 		}),
+		pages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedmux_pages_total",
+			Help: "Article pages of full_content feeds' items by result: fetched (and extracted) or failed.",
+		}, []string{"result"}),
+		pageExtract: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "feedmux_page_extract_seconds",
+			Help:    "Time taken to extract the article and metadata from one fetched page.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}),
 	}
 	m.reg.MustRegister(m.polls, m.pollDuration, m.fetchedBytes, m.itemsInserted, m.itemsUpdated,
-		m.requests, m.cacheHits, m.cacheMisses,
+		m.requests, m.cacheHits, m.cacheMisses, m.pages, m.pageExtract,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&sourceCollector{src: src,
 			feeds: prometheus.NewDesc("feedmux_feeds", "Configured source feeds by health: ok, failing, gone.", []string{"state"}, nil),
@@ -89,7 +103,11 @@ func NewMetrics(src MetricsSource) *Metrics {
 				"Write transactions that failed for a reason of the machine's since the start.", nil, nil),
 			ungrouped: prometheus.NewDesc("feedmux_stories_waiting",
 				"Stored items waiting for story grouping, which runs beside polling; they show alone in the stories view until grouped.", nil, nil),
+			pagesWaiting: prometheus.NewDesc("feedmux_pages_waiting",
+				"Items of full_content feeds whose article page is yet to be fetched (retries included); they show their feed's text until then.", nil, nil),
 		})
+	m.pages.WithLabelValues("fetched")
+	m.pages.WithLabelValues("failed")
 	m.polls.WithLabelValues("error", "storage")
 	// Every label value exists from the start, so a rate over it works
 	// before the first event.
@@ -115,6 +133,17 @@ func (m *Metrics) ObservePoll(status int, errKind string, took time.Duration, by
 	m.itemsUpdated.Add(float64(updated))
 }
 
+// ObservePage records one article page attempt and, when it was fetched,
+// how long extraction took.
+func (m *Metrics) ObservePage(fetched bool, extract time.Duration) {
+	if fetched {
+		m.pages.WithLabelValues("fetched").Inc()
+		m.pageExtract.Observe(extract.Seconds())
+	} else {
+		m.pages.WithLabelValues("failed").Inc()
+	}
+}
+
 func (m *Metrics) observeRequest(format string, status int, hit bool) {
 	if m == nil {
 		return
@@ -135,6 +164,7 @@ func (m *Metrics) handler() http.Handler {
 type sourceCollector struct {
 	src                       MetricsSource
 	feeds, size, ungrouped    *prometheus.Desc
+	pagesWaiting              *prometheus.Desc
 	writeFault, writeFailures *prometheus.Desc
 }
 
@@ -144,6 +174,7 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.writeFault
 	ch <- c.writeFailures
 	ch <- c.ungrouped
+	ch <- c.pagesWaiting
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
@@ -172,5 +203,10 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.ungrouped, prometheus.GaugeValue, float64(n))
 	} else {
 		ch <- prometheus.NewInvalidMetric(c.ungrouped, err)
+	}
+	if n, err := c.src.PagesWaiting(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(c.pagesWaiting, prometheus.GaugeValue, float64(n))
+	} else {
+		ch <- prometheus.NewInvalidMetric(c.pagesWaiting, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/feedmux/feedmux"
 )
@@ -49,20 +50,28 @@ func (db *DB) SyncFeeds(ctx context.Context, feeds []feedmux.Feed) error {
 
 const feedStateColumns = `url, current_url, discovered_url, title, site_url, etag, last_modified,
 	last_poll, next_check, last_status, last_error, errors, gone, last_new_item,
-	(SELECT count(*) FROM items WHERE feed_id = feeds.id), config_title, tags`
+	(SELECT count(*) FROM items WHERE feed_id = feeds.id), config_title, tags,
+	(SELECT coalesce(sum(page_state = 2), 0) || ' ' || coalesce(sum(page_state = 3), 0) || ' ' ||
+		coalesce(sum(page_state IN (1, 4)), 0) || ' ' || coalesce(avg(CASE WHEN page_state = 2 THEN page_us END), 0)
+		FROM items WHERE feed_id = feeds.id)`
 
 func scanFeedState(row interface{ Scan(...any) error }) (feedmux.FeedState, error) {
 	var (
 		st                          feedmux.FeedState
 		lastPoll, next, lastNewItem int64
-		tags                        string
+		tags, pages                 string
+		extractUS                   float64
 	)
 	err := row.Scan(&st.URL, &st.CurrentURL, &st.DiscoveredURL, &st.Title, &st.SiteURL, &st.ETag, &st.LastModified,
 		&lastPoll, &next, &st.LastStatus, &st.LastError, &st.Errors, &st.Gone, &lastNewItem, &st.Items,
-		&st.ConfigTitle, &tags)
+		&st.ConfigTitle, &tags, &pages)
 	if err != nil {
 		return st, err
 	}
+	if _, err := fmt.Sscan(pages, &st.Pages.Fetched, &st.Pages.Failed, &st.Pages.Waiting, &extractUS); err != nil {
+		return st, fmt.Errorf("pages of %s: %w", st.URL, err)
+	}
+	st.Pages.Extract = time.Duration(extractUS) * time.Microsecond
 	st.LastPoll, st.NextCheck, st.LastNewItem = fromUnix(lastPoll), fromUnix(next), fromUnix(lastNewItem)
 	if err := json.Unmarshal([]byte(tags), &st.Tags); err != nil {
 		return st, fmt.Errorf("tags of %s: %w", st.URL, err)

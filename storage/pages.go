@@ -110,8 +110,9 @@ func (db *DB) NextPageDue(ctx context.Context) (due time.Time, ok bool, err erro
 
 // PageUpdate is what a fetched page gives an item.
 type PageUpdate struct {
-	Article string   // sanitized HTML; empty when the page gave none
-	Meta    PageMeta // as the page said it, kept to apply again
+	Article string        // sanitized HTML; empty when the page gave none
+	Meta    PageMeta      // as the page said it, kept to apply again
+	Extract time.Duration // how long extraction took; 0 when applied again
 	// The item with the page applied: its categories, author, times,
 	// enclosures and tags.
 	Item feedmux.Item
@@ -130,9 +131,11 @@ func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, e
 		var sortTime int64
 		err := tx.QueryRowContext(ctx, `UPDATE items SET article = ?2, page_meta = ?3, page_state = 2, page_due = 0,
 			categories = ?4, enclosures = ?5, author = ?6, published = ?7,
-			sort_time = coalesce(?7, updated, first_seen)
+			sort_time = coalesce(?7, updated, first_seen),
+			page_us = CASE WHEN ?8 > 0 THEN ?8 ELSE page_us END
 			WHERE id = ?1 AND page_state IN (1, 4) RETURNING sort_time`,
-			id, u.Article, string(meta), string(cats), string(encs), u.Item.Author, nullUnix(u.Item.Published)).Scan(&sortTime)
+			id, u.Article, string(meta), string(cats), string(encs), u.Item.Author, nullUnix(u.Item.Published),
+			u.Extract.Microseconds()).Scan(&sortTime)
 		if err == sql.ErrNoRows {
 			return nil // changed or removed meanwhile: the next job sees it
 		}

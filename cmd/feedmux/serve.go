@@ -153,6 +153,7 @@ func (m *Main) Run(ctx context.Context) error {
 	metrics := server.NewMetrics(db)
 	m.Server.Metrics = metrics
 	m.Server.Ready = m.Poller.Ready
+	m.Poller.Pages.OnPage = func(_ feedmux.Feed, fetched bool, took time.Duration) { metrics.ObservePage(fetched, took) }
 	m.Poller.OnPoll = func(_ feedmux.Feed, res aggregator.Result, err error, took time.Duration) {
 		metrics.ObservePoll(res.Status, aggregator.ErrorKind(err), took, res.Bytes, res.Inserted, res.Updated)
 	}
