@@ -16,11 +16,12 @@ import (
 // extractArticle takes the article out of a UTF-8 page: its HTML (not yet
 // sanitized; "" when the page has none that Readability recognizes), and
 // what the page says about itself. The page is parsed once: the metadata
-// is read first, then Readability takes the document apart.
+// is read first, then the elements the feed's remove rules select are
+// dropped, and Readability takes the document apart.
 //
 // Readability (readeck's port of Readability.js 0.6) was measured against
 // go-trafilatura on the article corpus; see the README for the figures.
-func extractArticle(page []byte, base *url.URL) (string, storage.PageMeta) {
+func extractArticle(page []byte, base *url.URL, remove []string) (string, storage.PageMeta) {
 	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
 		return "", storage.PageMeta{}
@@ -28,6 +29,9 @@ func extractArticle(page []byte, base *url.URL) (string, storage.PageMeta) {
 	gq := goquery.NewDocumentFromNode(doc)
 	meta := pageMeta(gq, base)
 	gq.Find(notArticle).Remove()
+	for _, sel := range remove {
+		gq.Find(sel).Remove()
+	}
 	parser := readability.NewParser()
 	article, err := parser.ParseAndMutate(doc, base)
 	if err != nil || article.Node == nil {

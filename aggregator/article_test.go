@@ -21,7 +21,7 @@ func TestExtract_ArticleCorpus(t *testing.T) {
 	var truth, got []string
 	for _, pg := range pages {
 		base, _ := url.Parse(pg.URL)
-		article, _ := extractArticle(pg.HTML, base)
+		article, _ := extractArticle(pg.HTML, base, nil)
 		truth = append(truth, pg.Truth)
 		got = append(got, articletest.Text(feedmux.SafeHTML(article, base)))
 	}

@@ -53,8 +53,9 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		if it.URL != "" {
 			htmlBase, _ = url.Parse(it.URL)
 		}
-		it.Summary = removeSelected(feedmux.SafeHTML(src.Description, htmlBase), feed.Remove)
-		it.Content = removeSelected(feedmux.SafeHTML(src.Content, htmlBase), feed.Remove)
+		// Remove rules select by class and id, which sanitizing drops.
+		it.Summary = feedmux.SafeHTML(removeSelected(src.Description, feed.Remove), htmlBase)
+		it.Content = feedmux.SafeHTML(removeSelected(src.Content, feed.Remove), htmlBase)
 		if it.Published.IsZero() {
 			it.Published, it.Updated = it.Updated, time.Time{}
 		}

@@ -229,8 +229,8 @@ func (p *Poller) fetchArticle(ctx context.Context, feed feedmux.Feed, link strin
 	p.cpu <- struct{}{} // extraction is CPU work, like parsing
 	defer func() { <-p.cpu }()
 	start := time.Now()
-	article, meta := extractArticle(toUTF8(resp.Body, resp.ContentType), base)
-	article = removeSelected(feedmux.SafeHTML(article, base), feed.Remove)
+	article, meta := extractArticle(toUTF8(resp.Body, resp.ContentType), base, feed.Remove)
+	article = feedmux.SafeHTML(article, base)
 	return article, meta, time.Since(start), nil
 }
 

@@ -177,6 +177,17 @@ type expression struct {
 	table  bool
 }
 
+// inArrayTable places a table inside the array table it belongs to:
+// [feed.scrape] after the third [[feed]] is "feed.2.scrape".
+func inArrayTable(path string, arrays map[string]int) string {
+	for name, n := range arrays {
+		if strings.HasPrefix(path, name+".") {
+			return name + "." + strconv.Itoa(n-1) + path[len(name):]
+		}
+	}
+	return path
+}
+
 // parseDocument reads the expressions of data with go-toml's parser.
 func parseDocument(data []byte) document {
 	doc := document{pos: map[string]unstable.Position{}}
@@ -193,7 +204,7 @@ func parseDocument(data []byte) document {
 		keyStart := p.Shape(it.Node().Raw).Start
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
-			prefix = keyPath(e)
+			prefix = inArrayTable(keyPath(e), arrays)
 			if e.Kind == unstable.ArrayTable {
 				n := arrays[prefix]
 				arrays[prefix] = n + 1
