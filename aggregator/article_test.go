@@ -31,3 +31,22 @@ func TestExtract_ArticleCorpus(t *testing.T) {
 		t.Errorf("F1 %.3f over %d pages, want at least 0.95 over 70", f1, len(pages))
 	}
 }
+
+// BenchmarkExtract extracts the article and metadata of each page of the
+// article corpus and sanitizes it, as a page fetch does after the network.
+func BenchmarkExtract(b *testing.B) {
+	pages, err := articletest.Load("testdata/articles")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		for _, pg := range pages {
+			base, _ := url.Parse(pg.URL)
+			article, _ := extractArticle(pg.HTML, base, nil)
+			feedmux.SafeHTML(article, base)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*len(pages)), "ms/page")
+	b.ReportMetric(float64(b.N*len(pages))/b.Elapsed().Seconds(), "pages/s")
+	b.ReportMetric(0, "ns/op")
+}
