@@ -42,10 +42,11 @@ func (m *Main) Reload() error {
 	changed := tagger.Fingerprint() != m.Poller.Rules().Fingerprint()
 	m.Poller.SetRules(tagger)
 	m.Poller.SetIntervals(time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval))
-	if cfg.FetcherConfig() != m.Poller.Fetcher().Config() {
+	fetchChanged := cfg.FetcherConfig() != m.Poller.Fetcher().Config()
+	if fetchChanged {
 		m.Poller.SetFetcher(aggregator.NewFetcher(cfg.FetcherConfig()))
 	}
-	if !slices.Equal(cfg.Content.AllowNetworks, m.Poller.Pages.AllowNetworks()) {
+	if fetchChanged || !slices.Equal(cfg.Content.AllowNetworks, m.Poller.Pages.AllowNetworks()) {
 		m.Poller.Pages.SetFetcher(aggregator.NewFetcher(cfg.ContentFetcherConfig()), cfg.Content.AllowNetworks)
 	}
 	m.Poller.SetFeeds(cfg.FeedList())
