@@ -59,9 +59,13 @@ func pageMeta(doc *goquery.Document, base *url.URL) storage.PageMeta {
 			addTopics(jsonStrings(a["keywords"])...)
 			addTopics(jsonStrings(a["articleSection"])...)
 			if m.Author == "" {
-				if names := jsonNames(a["author"]); len(names) > 0 {
-					m.Author = strings.Join(names, ", ")
+				var names []string
+				for _, n := range jsonValues(a["author"], "name") {
+					if n = plainText(n); n != "" {
+						names = append(names, n)
+					}
 				}
+				m.Author = strings.Join(names, ", ")
 			}
 			if m.Published.IsZero() {
 				if d := jsonStrings(a["datePublished"]); len(d) > 0 {
@@ -69,7 +73,7 @@ func pageMeta(doc *goquery.Document, base *url.URL) storage.PageMeta {
 				}
 			}
 			if m.Image == "" {
-				if u := jsonURLs(a["image"]); len(u) > 0 {
+				if u := jsonValues(a["image"], "url"); len(u) > 0 {
 					m.Image = absURL(base, u[0])
 				}
 			}
@@ -125,39 +129,18 @@ func jsonStrings(v any) []string {
 	return nil
 }
 
-// jsonNames are the names of JSON-LD persons: strings or {"name": …}.
-func jsonNames(v any) []string {
-	var out []string
-	add := func(e any) {
-		switch x := e.(type) {
-		case string:
-			out = append(out, plainText(x))
-		case map[string]any:
-			if n, ok := x["name"].(string); ok && plainText(n) != "" {
-				out = append(out, plainText(n))
-			}
-		}
-	}
-	if list, ok := v.([]any); ok {
-		for _, e := range list {
-			add(e)
-		}
-	} else {
-		add(v)
-	}
-	return out
-}
-
-// jsonURLs are the URLs of JSON-LD images: strings or {"url": …}.
-func jsonURLs(v any) []string {
+// jsonValues are the strings of a JSON-LD value that is a string, an
+// object with the string field key ({"name": …}, {"url": …}), or an array
+// of either.
+func jsonValues(v any, key string) []string {
 	var out []string
 	add := func(e any) {
 		switch x := e.(type) {
 		case string:
 			out = append(out, x)
 		case map[string]any:
-			if u, ok := x["url"].(string); ok {
-				out = append(out, u)
+			if s, ok := x[key].(string); ok {
+				out = append(out, s)
 			}
 		}
 	}

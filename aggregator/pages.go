@@ -143,23 +143,15 @@ func (p *Poller) runPages(ctx context.Context) {
 // pageBatch fetches the jobs' pages, Workers at a time and PerHost to one
 // host.
 func (p *Poller) pageBatch(ctx context.Context, jobs []storage.PageJob) {
-	var (
-		wg    sync.WaitGroup
-		slots = make(chan struct{}, p.Pages.workers)
-		hosts = map[string]chan struct{}{}
-	)
+	limit := newLimiter(p.Pages.workers, p.perHost())
+	var wg sync.WaitGroup
 	for _, j := range jobs {
-		host := hostOf(j.Item.URL)
-		if hosts[host] == nil {
-			hosts[host] = make(chan struct{}, p.perHost())
-		}
-		perHost := hosts[host]
+		slot := limit.slot(hostOf(j.Item.URL))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			perHost <- struct{}{}
-			slots <- struct{}{}
-			defer func() { <-slots; <-perHost }()
+			slot.acquire()
+			defer slot.release()
 			if err := p.page(ctx, j); err != nil && ctx.Err() == nil {
 				p.log.Warn("page", "feed", j.FeedURL, "item", j.Item.URL, "err", err)
 			}

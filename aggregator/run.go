@@ -226,29 +226,55 @@ func (p *Poller) logPoll(feed feedmux.Feed, res Result, err error, took time.Dur
 // after each poll (from the polling goroutine) and returns when all are
 // finished. It is for one-shot runs: feedmux fetch, the benchmark.
 func (p *Poller) PollAll(ctx context.Context, feeds []feedmux.Feed, done func(i int, res Result, err error, took time.Duration)) {
-	slots := make(chan struct{}, p.concurrency())
-	hosts := map[string]chan struct{}{}
+	limit := newLimiter(p.concurrency(), p.perHost())
 	var wg sync.WaitGroup
 	for i, f := range feeds {
-		host := hostOf(f.URL)
-		if hosts[host] == nil {
-			hosts[host] = make(chan struct{}, p.perHost())
-		}
-		perHost := hosts[host]
+		slot := limit.slot(hostOf(f.URL))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			perHost <- struct{}{}
-			slots <- struct{}{}
+			slot.acquire()
 			start := p.Now()
 			res, err := p.Poll(ctx, f)
 			took := p.Now().Sub(start)
-			<-slots
-			<-perHost
+			slot.release()
 			done(i, res, err, took)
 		}()
 	}
 	wg.Wait()
+}
+
+// limiter bounds work in flight: in all, and to one host.
+type limiter struct {
+	all     chan struct{}
+	hosts   map[string]chan struct{}
+	perHost int
+}
+
+func newLimiter(total, perHost int) *limiter {
+	return &limiter{all: make(chan struct{}, total), hosts: map[string]chan struct{}{}, perHost: perHost}
+}
+
+// slot returns the slot of a piece of work for host. It is called from one
+// goroutine; the slot's acquire and release from any.
+func (l *limiter) slot(host string) hostSlot {
+	if l.hosts[host] == nil {
+		l.hosts[host] = make(chan struct{}, l.perHost)
+	}
+	return hostSlot{all: l.all, host: l.hosts[host]}
+}
+
+type hostSlot struct{ all, host chan struct{} }
+
+// acquire waits for the host's turn, then for a slot among all.
+func (s hostSlot) acquire() {
+	s.host <- struct{}{}
+	s.all <- struct{}{}
+}
+
+func (s hostSlot) release() {
+	<-s.all
+	<-s.host
 }
 
 func (p *Poller) concurrency() int {

@@ -122,18 +122,6 @@ func (c *copies) takePlace(ctx context.Context, id, agg int64) (placed, error) {
 	if _, err := c.adopt.ExecContext(ctx, id, agg); err != nil {
 		return placed{}, err
 	}
-	rows, err := c.takeTags.QueryContext(ctx, agg)
-	if err != nil {
-		return placed{}, err
-	}
-	defer rows.Close()
-	p := placed{adopted: n > 0}
-	for rows.Next() {
-		var tag string
-		if err := rows.Scan(&tag); err != nil {
-			return placed{}, err
-		}
-		p.tags = append(p.tags, tag)
-	}
-	return p, rows.Err()
+	tags, err := scanStrings(c.takeTags.QueryContext(ctx, agg))
+	return placed{adopted: n > 0, tags: tags}, err
 }

@@ -210,19 +210,28 @@ var upsertItemSQL = `
 	RETURNING id, version, sort_time, dup_of`
 
 func collectTags(ctx context.Context, del *sql.Stmt, itemID int64, into map[string]bool) error {
-	rows, err := del.QueryContext(ctx, itemID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var tag string
-		if err := rows.Scan(&tag); err != nil {
-			return err
-		}
+	tags, err := scanStrings(del.QueryContext(ctx, itemID))
+	for _, tag := range tags {
 		into[tag] = true
 	}
-	return rows.Err()
+	return err
+}
+
+// scanStrings reads the one text column of rows.
+func scanStrings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // itemHash covers every stored field of an item, tags included, so that a

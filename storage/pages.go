@@ -149,19 +149,8 @@ func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, e
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var tag string
-			if err := rows.Scan(&tag); err != nil {
-				return err
-			}
-			tags = append(tags, tag)
-		}
-		return rows.Err()
+		tags, err = scanStrings(tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save page of item %d: %w", id, err)
