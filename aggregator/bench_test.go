@@ -35,7 +35,7 @@ func BenchmarkParseNormalize(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if items := normalize(feed, doc, base, t0, tagger); len(items) != 50 {
+		if items := normalize(feed, doc, base, t0, tagger, nil); len(items) != 50 {
 			b.Fatalf("%d items", len(items))
 		}
 	}

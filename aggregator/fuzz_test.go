@@ -53,7 +53,7 @@ func FuzzBodyToItems(f *testing.F) {
 				}
 			}
 		}
-		for _, it := range normalize(feed, doc, base, t0, tagger) {
+		for _, it := range normalize(feed, doc, base, t0, tagger, nil) {
 			if it.Key == "" {
 				t.Fatalf("item without a key: %+v", it)
 			}

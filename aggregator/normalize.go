@@ -25,8 +25,9 @@ var (
 // each, absolute links, plausible times, plain-text titles, sanitized HTML
 // and the tags that apply. Items repeating an earlier item's key are
 // dropped. Undated items get first-seen times one second apart that keep the
-// source's order (newest first), so no two share a time.
-func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time, tagger *Tagger) []feedmux.Item {
+// source's order (newest first), so no two share a time. With a memo, the
+// items its last stored poll saw unchanged are left out: they are stored.
+func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time, tagger *Tagger, memo *itemMemo) []feedmux.Item {
 	items := make([]feedmux.Item, 0, len(doc.Items))
 	seen := make(map[string]bool, len(doc.Items))
 	orig := rssItems(doc)
@@ -38,6 +39,17 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		var origItem *rss.Item
 		if orig != nil {
 			origItem = orig[i]
+		}
+		var hash uint64
+		if memo != nil {
+			hash = sourceHash(src, origItem)
+			if key, ok := memo.known[hash]; ok {
+				memo.seen[hash] = key
+				memo.skipped++
+				seen[key] = true
+				continue
+			}
+			memo.seen[hash] = "" // the feed's filters may drop it
 		}
 		it := feedmux.Item{
 			GUID:      strings.TrimSpace(src.GUID),
@@ -77,6 +89,9 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 			continue
 		}
 		seen[it.Key] = true
+		if memo != nil {
+			memo.seen[hash] = it.Key
+		}
 		items = append(items, it)
 	}
 	return items

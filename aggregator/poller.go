@@ -59,7 +59,9 @@ type Poller struct {
 	Stories *Grouper
 	// Pages, when set, fetches the pages of full_content feeds' items:
 	// Run does it beside polling.
-	Pages *Pages
+	Pages     *Pages
+	unchanged *unchanged // the source items of each feed's last stored poll
+
 	// StorageRetry is how often Run tries one poll while the database
 	// cannot be written; 0 means DefaultStorageRetry.
 	StorageRetry time.Duration
@@ -121,12 +123,13 @@ func (p *Poller) Rules() *Tagger { return p.tagger.Load() }
 // NewPoller returns a Poller that stores into db and fetches with f.
 func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
 	p := &Poller{
-		db:       db,
-		log:      log.With("component", "poller"),
-		Now:      time.Now,
-		feeds:    make(chan []feedmux.Feed, 1),
-		grouping: make(chan struct{}, 1),
-		cpu:      make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+		db:        db,
+		log:       log.With("component", "poller"),
+		Now:       time.Now,
+		feeds:     make(chan []feedmux.Feed, 1),
+		grouping:  make(chan struct{}, 1),
+		cpu:       make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+		unchanged: newUnchanged(),
 	}
 	p.fetcher.Store(f)
 	p.SetIntervals(0, 0)
@@ -158,6 +161,7 @@ type Result struct {
 	Bytes     int // body bytes received, decoded
 	Inserted  int
 	Updated   int
+	Unchanged int // items the last stored poll brought as they are: not normalized again
 	NextCheck time.Time
 	Gone      bool // the source answered 410 Gone: do not poll again
 	// Warning notes a problem that did not stop the poll (a malformed
@@ -213,9 +217,12 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	// short transaction rather than leaving work half done.
 	saved, serr := p.db.SaveItems(context.WithoutCancel(ctx), st, f.items)
 	if serr != nil {
+		p.unchanged.forget(feed.URL)
 		return res, fmt.Errorf("poll %s: %w", feed.URL, serr)
 	}
+	p.unchanged.remember(feed.URL, f.memo)
 	res.Inserted, res.Updated = saved.Inserted, saved.Updated
+	res.Unchanged = f.memo.unchanged()
 	if len(saved.New) > 0 && p.Stories != nil {
 		p.wakeGrouping() // the new items wait for it; the poll does not
 	}
@@ -235,6 +242,7 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 // fetched is what one fetch brought.
 type fetched struct {
 	items   []feedmux.Item
+	memo    *itemMemo // the source items seen, for unchanged once stored
 	bytes   int
 	floor   time.Duration // the shortest wait the source asked for
 	warning string
@@ -299,7 +307,7 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 		}
 		st.ETag, st.LastModified = resp.Validators.ETag, resp.Validators.LastModified
 		st.Title, st.SiteURL = doc.Title, doc.Link
-		f.items = normalize(feed, doc, base, p.Now(), p.tagger.Load())
+		f.items, f.memo = p.normalize(feed, doc, base)
 		return f, nil
 	}
 	doc, perr := parse(body)
@@ -336,8 +344,16 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 	st.Title = plainText(doc.Title)
 	st.SiteURL = absURL(base, doc.Link)
 	f.floor = max(f.floor, docFloor(doc))
-	f.items = normalize(feed, doc, base, p.Now(), p.tagger.Load())
+	f.items, f.memo = p.normalize(feed, doc, base)
 	return f, nil
+}
+
+// normalize normalizes the items of a parsed document, leaving out those
+// the feed's last stored poll brought unchanged.
+func (p *Poller) normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL) ([]feedmux.Item, *itemMemo) {
+	tagger := p.tagger.Load()
+	memo := p.unchanged.memo(feed.URL, feedFingerprint(feed, tagger))
+	return normalize(feed, doc, base, p.Now(), tagger, memo), memo
 }
 
 // parse parses a UTF-8 feed body with gofeed, keeping the format-specific
