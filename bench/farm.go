@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +24,11 @@ type farm struct {
 	headlines int
 	tags      int // feed i carries tag t{i % tags}
 	epoch     time.Time
+
+	// never304, once set (GET /control/never-304), makes the farm ignore
+	// validators: every poll downloads the whole body, as from a source
+	// that sends none.
+	never304 atomic.Bool
 
 	mu    sync.RWMutex
 	extra map[int]int // items added to a feed since the start
@@ -87,6 +93,10 @@ func (f *farm) feedURL(i int) string {
 func (f *farm) tag(i int) string { return "t" + strconv.Itoa(i%f.tags) }
 
 func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/control/never-304" {
+		f.never304.Store(true)
+		return
+	}
 	name := strings.TrimPrefix(r.URL.Path, "/f/")
 	dot := strings.IndexByte(name, '.')
 	i, err := strconv.Atoi(name[:max(dot, 0)])
@@ -98,7 +108,7 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("ETag", doc.etag)
 	h.Set("Last-Modified", doc.mod)
-	if r.Header.Get("If-None-Match") == doc.etag || r.Header.Get("If-Modified-Since") == doc.mod {
+	if !f.never304.Load() && (r.Header.Get("If-None-Match") == doc.etag || r.Header.Get("If-Modified-Since") == doc.mod) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

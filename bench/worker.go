@@ -73,6 +73,7 @@ func floorRun(f *farm, concurrency int) (Result, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
 	var items atomic.Int64
 	var failed atomic.Value
+	cpu0 := cpuSeconds()
 	start := time.Now()
 	pool(f.n, concurrency, func(i int) {
 		resp, err := client.Get(f.feedURL(i))
@@ -96,11 +97,17 @@ func floorRun(f *farm, concurrency int) (Result, error) {
 	if err, ok := failed.Load().(error); ok {
 		return Result{}, err
 	}
-	return Result{FloorSeconds: time.Since(start).Seconds(), Items: int(items.Load())}, nil
+	return Result{FloorSeconds: time.Since(start).Seconds(), FloorCPU: cpuSeconds() - cpu0, Items: int(items.Load())}, nil
+}
+
+func passSeconds(pass func() (time.Duration, float64, error)) (float64, float64, error) {
+	took, cpu, err := pass()
+	return took.Seconds(), cpu, err
 }
 
 // ingestRun runs feedmux's poller and storage on a fresh database: a cold
-// ingest, then a pass where everything answers 304, then serving.
+// ingest, then a pass where everything answers 304, then a pass where
+// nothing does (and nothing changed), then serving.
 func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath string) (Result, error) {
 	ctx := context.Background()
 	db, err := storage.Open(ctx, dbPath)
@@ -146,10 +153,11 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 		return took, cpu, nil
 	}
 	var r Result
-	cold, _, err := pass()
+	cold, coldCPU, err := pass()
 	if err != nil {
 		return Result{}, err
 	}
+	r.IngestCPU = coldCPU
 	if r.Items, err = db.ItemCount(ctx); err != nil {
 		return Result{}, err
 	}
@@ -162,6 +170,13 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 	}
 	r.NotModifiedSeconds, r.NotModifiedCPU = warm.Seconds(), cpu
 	r.CPUPer1000Feeds = cpu * 1000 / float64(f.n)
+	// A source that sends no validators: every body again, nothing new.
+	if resp, err := http.Get(f.URL + "/control/never-304"); err == nil {
+		resp.Body.Close()
+	}
+	if r.WarmSeconds, r.WarmCPU, err = passSeconds(pass); err != nil {
+		return Result{}, err
+	}
 	r.PeakRSSMB = peakRSSMB()
 	if path := os.Getenv("FEEDMUX_BENCH_HEAP"); path != "" {
 		if f, err := os.Create(path); err == nil {
@@ -188,6 +203,31 @@ func serveRun(db *storage.DB, clients int, dur time.Duration) ([]Serving, error)
 	go srv.Serve()
 	defer srv.Shutdown(context.Background())
 	url := "http://" + srv.Addr().String() + "/tags/t0.atom"
+	out, err := serveCases(url, "", clients, dur)
+	if err != nil {
+		return nil, err
+	}
+	// The yardstick, in the same process tree: the same bytes from a bare
+	// Go server.
+	bare, err := newBareServer(url)
+	if err != nil {
+		return nil, err
+	}
+	defer bare.close()
+	yard, err := serveCases(bare.URL, "bare Go server: ", clients, dur)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if yard[i].RPS > 0 {
+			out[i].ToBare = out[i].RPS / yard[i].RPS
+		}
+	}
+	return append(out, yard...), nil
+}
+
+// serveCases measures url: a 200 and a 304, each with and without gzip.
+func serveCases(url, prefix string, clients int, dur time.Duration) ([]Serving, error) {
 	var out []Serving
 	for _, c := range []struct {
 		name string
@@ -208,7 +248,7 @@ func serveRun(db *storage.DB, clients int, dur time.Duration) ([]Serving, error)
 			want = http.StatusNotModified
 		}
 		s := hammer(url, header, want, clients, dur)
-		s.Case, s.BodyBytes = c.name, size
+		s.Case, s.BodyBytes = prefix+c.name, size
 		if c.cond {
 			s.BodyBytes = 0
 		}
