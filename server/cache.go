@@ -6,7 +6,10 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,6 +30,31 @@ type rendered struct {
 
 	at    time.Time // when it was cached, by the cache's clock
 	stale bool      // an item of its tags changed; guarded by the cache's mu
+
+	hdrOnce sync.Once
+	hdr     docHeaders
+}
+
+// docHeaders are the header values of a document's answers, made once so
+// that a request from the cache allocates none: each a one-element slice,
+// set into the header map as it is.
+type docHeaders struct {
+	etag, etagGz, lastModified, contentType, length, lengthGz []string
+}
+
+// headers returns the document's header values; the gzipped form's are
+// there once gz has been called.
+func (r *rendered) headers() *docHeaders {
+	r.hdrOnce.Do(func() {
+		r.hdr = docHeaders{
+			etag:         []string{r.etag},
+			etagGz:       []string{strings.TrimSuffix(r.etag, `"`) + `-gz"`},
+			lastModified: []string{r.modified.Format(http.TimeFormat)},
+			contentType:  []string{r.ctype},
+			length:       []string{strconv.Itoa(len(r.body))},
+		}
+	})
+	return &r.hdr
 }
 
 // size counts the gzipped form as a third of the body, compressed or not
@@ -43,6 +71,7 @@ func (r *rendered) gz() []byte {
 		zw.Write(r.body)
 		zw.Close()
 		r.gzBody = buf.Bytes()
+		r.headers().lengthGz = []string{strconv.Itoa(len(r.gzBody))}
 	})
 	return r.gzBody
 }

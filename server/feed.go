@@ -137,26 +137,41 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 		cc = "private"
 	}
 	h.Set("Cache-Control", cc+", max-age="+strconv.Itoa(int(cfg.MaxAge/time.Second)))
-	h.Set("Content-Type", doc.ctype)
-	h.Set("Vary", "Accept-Encoding")
-	body, etag := doc.body, doc.etag
+	hd := doc.headers()
+	h["Content-Type"] = hd.contentType
+	h["Vary"] = varyEncoding
+	body, etag, length := doc.body, hd.etag, hd.length
 	if acceptsGzip(r) {
-		body, etag = doc.gz(), strings.TrimSuffix(doc.etag, `"`)+`-gz"`
-		h.Set("Content-Encoding", "gzip")
+		body = doc.gz()
+		etag, length = hd.etagGz, hd.lengthGz
+		h["Content-Encoding"] = gzipEncoding
 	}
-	h.Set("ETag", etag)
+	h["Etag"] = etag
 	if noneMatch := r.Header.Get("If-None-Match"); noneMatch != "" && matchesETag(noneMatch, doc.etag) {
 		// Either encoding's tag names the same content.
-		h.Del("Content-Type")
-		h.Del("Content-Encoding")
-		h.Set("Last-Modified", doc.modified.Format(http.TimeFormat))
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
+		h["Last-Modified"] = hd.lastModified
 		w.WriteHeader(http.StatusNotModified)
 		return
+	}
+	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && r.Header.Get("If-Modified-Since") == "" {
+		// The common answer, written at once with its length.
+		h["Last-Modified"] = hd.lastModified
+		h["Content-Length"] = length
+		w.Write(body)
+		return hit
 	}
 	// ServeContent answers If-Modified-Since, HEAD and ranges.
 	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
 	return hit
 }
+
+// Header values every cached answer shares.
+var (
+	varyEncoding = []string{"Accept-Encoding"}
+	gzipEncoding = []string{"gzip"}
+)
 
 // renderFeed reads a page of items and renders it.
 func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, base string) (*rendered, error) {
@@ -280,7 +295,11 @@ func (c *Config) tokenOK(token string) bool {
 
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	ae := r.Header.Get("Accept-Encoding")
+	if !strings.Contains(ae, "q=") && (strings.Contains(ae, "gzip") || strings.Contains(ae, "*")) {
+		return true // the usual "gzip, deflate, br": no weights to read
+	}
+	for _, part := range strings.Split(ae, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
 			continue
@@ -299,7 +318,7 @@ func acceptsGzip(r *http.Request) bool {
 // matchesETag reports whether an If-None-Match header names etag, in
 // either encoding, by the weak comparison RFC 9110 prescribes for it.
 func matchesETag(header, etag string) bool {
-	if strings.TrimSpace(header) == "*" {
+	if header == etag || strings.TrimSpace(header) == "*" {
 		return true
 	}
 	opaque := strings.Trim(etag, `"`)

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"encoding/xml"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,18 @@ func TestRender_EmptyFeed(t *testing.T) {
 			servertest.Jing(t, body)
 		}
 		servertest.Feedparser(t, body)
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for ae, want := range map[string]bool{
+		"": false, "gzip": true, "gzip, deflate, br": true, "br, *": true, "identity": false, "deflate, br": false,
+		"gzip;q=0": false, "gzip;q=0.5, br": true, "br;q=1, gzip;q=0": false, "*;q=0": false, "GZIP;q=1": true, "GZIP": true,
+	} {
+		r := httptest.NewRequest("GET", "/all.atom", nil)
+		r.Header.Set("Accept-Encoding", ae)
+		if got := acceptsGzip(r); got != want {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", ae, got, want)
+		}
 	}
 }
