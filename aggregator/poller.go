@@ -128,7 +128,7 @@ func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
 		Now:       time.Now,
 		feeds:     make(chan []feedmux.Feed, 1),
 		grouping:  make(chan struct{}, 1),
-		cpu:       make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)),
+		cpu:       make(chan struct{}, max(1, runtime.GOMAXPROCS(0))),
 		unchanged: newUnchanged(),
 	}
 	p.fetcher.Store(f)
@@ -285,8 +285,11 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 		return f, nil
 	}
 	f.bytes = len(resp.Body)
-	// Parsing and sanitizing are the CPU-heavy part of a poll: at most
-	// half the cores do it at once, so that serving always has the rest.
+	// Parsing and sanitizing are the CPU-heavy part of a poll: at most one
+	// poll per core does it at once, so that the polls in flight do not
+	// hold their bodies half-parsed together. (Half the cores, as before,
+	// made a warm pass parse-bound on one core at 1.4-1.6x the floor, and
+	// bought serving no measurable latency: see BENCHMARKS.md.)
 	p.cpu <- struct{}{}
 	release := sync.OnceFunc(func() { <-p.cpu })
 	defer release()
