@@ -32,15 +32,14 @@ func prepareCopies(ctx context.Context, tx *sql.Tx) (*copies, error) {
 		stmt **sql.Stmt
 		sql  string
 	}{
-		// canonical_url <> '' and copy_key <> '' let SQLite use the
-		// partial indexes.
+		// canonical_url <> '' lets SQLite use the partial index.
 		{&c.byURL, `SELECT id FROM items WHERE canonical_url = ?1 AND canonical_url <> ''
 			AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`},
-		{&c.byKey, `SELECT id FROM items WHERE copy_key = ?1 AND copy_key <> ''
-			AND feed_id <> ?2 AND dup_of IS NULL AND abs(sort_time - ?3) <= ?4 ORDER BY id LIMIT 1`},
-		{&c.aggregatorByKey, `SELECT id FROM items WHERE copy_key = ?1 AND copy_key <> ''
-			AND feed_id <> ?2 AND dup_of IS NULL AND abs(sort_time - ?3) <= ?4 AND origin_url <> ''
-			ORDER BY id LIMIT 1`},
+		// Each key lookup is a range scan of the window in its index.
+		{&c.byKey, `SELECT id FROM items INDEXED BY items_by_copy_key WHERE copy_key = ?1 AND copy_key <> ''
+			AND sort_time BETWEEN ?3 - ?4 AND ?3 + ?4 AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`},
+		{&c.aggregatorByKey, `SELECT id FROM items INDEXED BY items_aggregated WHERE copy_key = ?1 AND origin_url <> ''
+			AND sort_time BETWEEN ?3 - ?4 AND ?3 + ?4 AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`},
 		{&c.mark, `UPDATE items SET dup_of = ?1, ungrouped = 0, page_state = 0 WHERE id = ?2`},
 		// A grouped aggregator's item hands its story on; one still waiting
 		// for the grouper leaves the publisher's item to wait too.

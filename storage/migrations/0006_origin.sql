@@ -7,4 +7,8 @@
 ALTER TABLE items ADD COLUMN origin_title TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN origin_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE items ADD COLUMN copy_key TEXT NOT NULL DEFAULT '';
-CREATE INDEX items_by_copy_key ON items (copy_key) WHERE copy_key <> '';
+-- By time within a key, so that a headline a host repeats (a daily
+-- briefing) costs a lookup the window's rows, not all of them; and the
+-- aggregators' rows on their own, which a publisher's item looks up.
+CREATE INDEX items_by_copy_key ON items (copy_key, sort_time) WHERE copy_key <> '';
+CREATE INDEX items_aggregated ON items (copy_key, sort_time) WHERE origin_url <> '';
