@@ -8,9 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -39,137 +37,25 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res = SaveResult{}
 		feedID, err := saveFeedState(ctx, tx, &st)
+		if err != nil || len(items) == 0 {
+			return err
+		}
+		sv, err := newSaver(ctx, tx, feedID, now)
 		if err != nil {
 			return err
 		}
-		if len(items) == 0 {
-			return nil
-		}
-		upsert, err := tx.PrepareContext(ctx, upsertItemSQL)
-		if err != nil {
-			return err
-		}
-		defer upsert.Close()
-		delTags, err := tx.PrepareContext(ctx, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`)
-		if err != nil {
-			return err
-		}
-		defer delTags.Close()
-		addTag, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer addTag.Close()
-
-		wantPages, err := feedWantsPages(ctx, tx, feedID)
-		if err != nil {
-			return err
-		}
-		cp, err := prepareCopies(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer cp.Close()
-		buried, err := tx.PrepareContext(ctx, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`)
-		if err != nil {
-			return err
-		}
-		defer buried.Close()
-
-		changed := map[string]bool{}
+		defer sv.close()
 		for i := range items {
-			it := &items[i]
-			cats, _ := json.Marshal(nonNil(it.Categories))
-			encs, _ := json.Marshal(enclosuresJSON(it.Enclosures))
-			firstSeen := it.FirstSeen
-			if firstSeen.IsZero() {
-				firstSeen = now
-			}
-			var (
-				id, version, sortTime int64
-				dupOf                 sql.NullInt64
-			)
-			var gone bool
-			if err := buried.QueryRowContext(ctx, feedID, it.Key).Scan(&gone); err != nil {
+			if err := sv.save(&items[i], &res); err != nil {
 				return err
-			}
-			if gone {
-				continue // removed by retention: the source still lists it
-			}
-			canonical, key := feedmux.CanonicalURL(it.URL), copyKey(it)
-			err := upsert.QueryRowContext(ctx,
-				feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
-				string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
-				firstSeen.Unix(), itemHash(it, cats, encs), canonical,
-				it.Origin.Title, it.Origin.SiteURL, key, wantPages,
-			).Scan(&id, &version, &sortTime, &dupOf)
-			if err == sql.ErrNoRows {
-				continue // unchanged
-			}
-			if err != nil {
-				return fmt.Errorf("save item %q: %w", it.Key, err)
-			}
-			if version == 1 {
-				res.Inserted++
-				pl, err := cp.place(ctx, it, id, feedID, sortTime, canonical, key)
-				if err != nil {
-					return err
-				}
-				if pl.first != 0 {
-					dupOf = sql.NullInt64{Int64: pl.first, Valid: true}
-				}
-				for _, tag := range pl.tags {
-					if _, err := addTag.ExecContext(ctx, id, tag, sortTime); err != nil {
-						return err
-					}
-					changed[tag] = true
-				}
-				if !dupOf.Valid && !pl.adopted {
-					res.New = append(res.New, NewItem{ID: id, Key: it.Key})
-				}
-			} else {
-				res.Updated++
-				if !dupOf.Valid {
-					if err := collectTags(ctx, delTags, id, changed); err != nil {
-						return err
-					}
-				}
-			}
-			tagged := id
-			if dupOf.Valid {
-				// A copy's tags go to the first, which keeps its own too.
-				tagged = dupOf.Int64
-				if err := tx.QueryRowContext(ctx, `SELECT sort_time FROM items WHERE id = ?`, tagged).Scan(&sortTime); err != nil {
-					return err
-				}
-			}
-			for _, tag := range it.Tags {
-				if _, err := addTag.ExecContext(ctx, tagged, tag, sortTime); err != nil {
-					return fmt.Errorf("tag item %q: %w", it.Key, err)
-				}
-				changed[tag] = true
 			}
 		}
 		if res.Inserted > 0 {
-			_, err := tx.ExecContext(ctx, `UPDATE feeds SET last_new_item = ? WHERE id = ?`, now.Unix(), feedID)
-			if err != nil {
+			if err := db.afterInsert(ctx, tx, feedID, now, &res, sv.changed); err != nil {
 				return err
 			}
-			if limit := db.Retention.MaxItemsPerFeed; limit > 0 {
-				// Keep the feed's newest items only, now rather than at the
-				// next prune.
-				over, err := queryIDs(ctx, tx, `SELECT id FROM items WHERE feed_id = ?
-					ORDER BY sort_time DESC, id DESC LIMIT -1 OFFSET ?`, feedID, limit)
-				if err != nil {
-					return err
-				}
-				if err := removeItems(ctx, tx, over, now, changed); err != nil {
-					return err
-				}
-				res.New = slices.DeleteFunc(res.New, func(n NewItem) bool { return slices.Contains(over, n.ID) })
-			}
 		}
-		for tag := range changed {
+		for tag := range sv.changed {
 			res.Tags = append(res.Tags, tag)
 		}
 		slices.Sort(res.Tags)
@@ -179,6 +65,158 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 		return SaveResult{}, fmt.Errorf("save items of %s: %w", st.URL, err)
 	}
 	return res, nil
+}
+
+// saver writes the items of one poll of a feed, in its transaction.
+type saver struct {
+	ctx       context.Context
+	tx        *sql.Tx
+	feedID    int64
+	now       time.Time
+	wantPages bool // the feed has full_content: its new items' pages are fetched
+
+	upsert, delTags, addTag, buried *sql.Stmt
+	copies                          *copies
+	changed                         map[string]bool // the tags whose items changed
+}
+
+func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*saver, error) {
+	sv := &saver{ctx: ctx, tx: tx, feedID: feedID, now: now, changed: map[string]bool{}}
+	var err error
+	if sv.wantPages, err = feedWantsPages(ctx, tx, feedID); err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&sv.upsert, upsertItemSQL},
+		{&sv.delTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
+		{&sv.addTag, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`},
+		{&sv.buried, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`},
+	} {
+		if *s.stmt, err = tx.PrepareContext(ctx, s.sql); err != nil {
+			sv.close()
+			return nil, err
+		}
+	}
+	if sv.copies, err = prepareCopies(ctx, tx); err != nil {
+		sv.close()
+		return nil, err
+	}
+	return sv, nil
+}
+
+func (sv *saver) close() {
+	for _, s := range []*sql.Stmt{sv.upsert, sv.delTags, sv.addTag, sv.buried} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	if sv.copies != nil {
+		sv.copies.Close()
+	}
+}
+
+// save writes one item: skipped when retention removed it or it did not
+// change; inserted and placed among the copies of its article; or updated
+// with its tags.
+func (sv *saver) save(it *feedmux.Item, res *SaveResult) error {
+	ctx := sv.ctx
+	var gone bool
+	if err := sv.buried.QueryRowContext(ctx, sv.feedID, it.Key).Scan(&gone); err != nil {
+		return err
+	}
+	if gone {
+		return nil // removed by retention: the source still lists it
+	}
+	cats, _ := json.Marshal(nonNil(it.Categories))
+	encs, _ := json.Marshal(enclosuresJSON(it.Enclosures))
+	firstSeen := cmp.Or(it.FirstSeen, sv.now)
+	canonical, key := feedmux.CanonicalURL(it.URL), copyKey(it)
+	var (
+		id, version, sortTime int64
+		dupOf                 sql.NullInt64
+	)
+	err := sv.upsert.QueryRowContext(ctx,
+		sv.feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
+		string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
+		firstSeen.Unix(), itemHash(it, cats, encs), canonical,
+		it.Origin.Title, it.Origin.SiteURL, key, sv.wantPages,
+	).Scan(&id, &version, &sortTime, &dupOf)
+	switch {
+	case err == sql.ErrNoRows:
+		return nil // unchanged
+	case err != nil:
+		return fmt.Errorf("save item %q: %w", it.Key, err)
+	case version == 1:
+		res.Inserted++
+		pl, err := sv.copies.place(ctx, it, id, sv.feedID, sortTime, canonical, key)
+		if err != nil {
+			return err
+		}
+		if pl.first != 0 {
+			dupOf = sql.NullInt64{Int64: pl.first, Valid: true}
+		}
+		if err := sv.tag(id, sortTime, pl.tags); err != nil {
+			return err
+		}
+		if !dupOf.Valid && !pl.adopted {
+			res.New = append(res.New, NewItem{ID: id, Key: it.Key})
+		}
+	default:
+		res.Updated++
+		if !dupOf.Valid {
+			if err := collectTags(ctx, sv.delTags, id, sv.changed); err != nil {
+				return err
+			}
+		}
+	}
+	if dupOf.Valid {
+		// A copy's tags go to the first, which keeps its own too.
+		id = dupOf.Int64
+		if err := sv.tx.QueryRowContext(ctx, `SELECT sort_time FROM items WHERE id = ?`, id).Scan(&sortTime); err != nil {
+			return err
+		}
+	}
+	if err := sv.tag(id, sortTime, it.Tags); err != nil {
+		return fmt.Errorf("tag item %q: %w", it.Key, err)
+	}
+	return nil
+}
+
+// tag gives the item id the tags.
+func (sv *saver) tag(id, sortTime int64, tags []string) error {
+	for _, tag := range tags {
+		if _, err := sv.addTag.ExecContext(sv.ctx, id, tag, sortTime); err != nil {
+			return err
+		}
+		sv.changed[tag] = true
+	}
+	return nil
+}
+
+// afterInsert records that the feed brought something new, and keeps only
+// its newest items when retention limits them: now rather than at the next
+// prune.
+func (db *DB) afterInsert(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time, res *SaveResult, changed map[string]bool) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET last_new_item = ? WHERE id = ?`, now.Unix(), feedID); err != nil {
+		return err
+	}
+	limit := db.Retention.MaxItemsPerFeed
+	if limit <= 0 {
+		return nil
+	}
+	over, err := queryIDs(ctx, tx, `SELECT id FROM items WHERE feed_id = ?
+		ORDER BY sort_time DESC, id DESC LIMIT -1 OFFSET ?`, feedID, limit)
+	if err != nil {
+		return err
+	}
+	if err := removeItems(ctx, tx, over, now, changed); err != nil {
+		return err
+	}
+	res.New = slices.DeleteFunc(res.New, func(n NewItem) bool { return slices.Contains(over, n.ID) })
+	return nil
 }
 
 // NewItem is an item SaveItems inserted.
@@ -260,248 +298,4 @@ func enclosuresJSON(es []feedmux.Enclosure) []enclosure {
 		out[i] = enclosure(e)
 	}
 	return out
-}
-
-// ItemFilter selects items for Items and ItemPage.
-type ItemFilter struct {
-	Tags    []string // items carrying any of these tags; none: every item
-	Exclude []string // leave out items carrying any of these tags
-	Before  Cursor   // only items after this one in newest-first order
-	Limit   int      // at most this many; 0 means 50
-}
-
-// Cursor is a position in the newest-first order of items, for paging.
-type Cursor struct {
-	Time int64 // the item's sort time, unix seconds
-	ID   int64 // its row id, which breaks ties
-
-	story int64 // the item's story, for StoryPage
-}
-
-// IsZero reports whether c is the start of the order.
-func (c Cursor) IsZero() bool { return c.Time == 0 && c.ID == 0 }
-
-// String is the cursor's form in a URL: "1711454400-42".
-func (c Cursor) String() string {
-	return strconv.FormatInt(c.Time, 10) + "-" + strconv.FormatInt(c.ID, 10)
-}
-
-// ParseCursor parses the form String writes.
-func ParseCursor(s string) (Cursor, error) {
-	t, id, ok := strings.Cut(s, "-")
-	c := Cursor{}
-	var err1, err2 error
-	c.Time, err1 = strconv.ParseInt(t, 10, 64)
-	c.ID, err2 = strconv.ParseInt(id, 10, 64)
-	if !ok || err1 != nil || err2 != nil || c.Time < 0 || c.ID <= 0 {
-		return Cursor{}, fmt.Errorf("invalid cursor %q", s)
-	}
-	return c, nil
-}
-
-// ItemPage is one page of items, newest first.
-type ItemPage struct {
-	Items []feedmux.Item
-	// Next is where the following page starts; zero on the last page.
-	Next Cursor
-}
-
-const itemColumns = `i.id, i.sort_time, i.key, i.guid, i.url, i.title, i.summary, i.content, i.author, i.email,
-	i.categories, i.enclosures, i.published, i.updated, i.first_seen,
-	f.url, coalesce(nullif(f.config_title, ''), nullif(f.title, ''), f.url), f.site_url,
-	(SELECT group_concat(tag, ' ') FROM item_tags WHERE item_id = i.id),
-	(SELECT json_group_array(json_object('url', c.url, 'feed', cf.url, 'site', cf.site_url, 'origin', c.origin_title,
-		'title', coalesce(nullif(cf.config_title, ''), nullif(cf.title, ''), cf.url)))
-		FROM items c JOIN feeds cf ON cf.id = c.feed_id WHERE c.dup_of = i.id),
-	coalesce(i.story_id, i.id), i.origin_title, i.origin_url, i.article`
-
-// Items returns the newest items that match filter; see ItemPage.
-func (db *DB) Items(ctx context.Context, filter ItemFilter) ([]feedmux.Item, error) {
-	page, err := db.ItemPage(ctx, filter)
-	return page.Items, err
-}
-
-// ItemPage returns the newest items that match filter, newest first (by
-// publication time, else update time, else first seen), each once however
-// many of the filter's tags it carries. It returns feedmux.ErrUnknownTag
-// when the filter names a tag that no item and no configured feed carries.
-func (db *DB) ItemPage(ctx context.Context, filter ItemFilter) (ItemPage, error) {
-	limit := filter.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	before := filter.Before
-	if before.IsZero() {
-		before = Cursor{Time: math.MaxInt64, ID: math.MaxInt64}
-	}
-	query, args := itemPageQuery(filter.Tags, filter.Exclude, before, limit)
-	rows, cursors, err := db.queryItems(ctx, query, args...)
-	if err != nil {
-		return ItemPage{}, fmt.Errorf("items %q: %w", filter.Tags, err)
-	}
-	page := ItemPage{Items: rows}
-	if len(rows) > limit {
-		page.Items = rows[:limit]
-		page.Next = cursors[limit-1]
-	}
-	if err := db.checkTags(ctx, filter.Tags, rows); err != nil {
-		return ItemPage{}, err
-	}
-	return page, nil
-}
-
-// itemPageQuery builds the query of ItemPage; it asks for limit+1 rows so
-// that the caller knows whether there is a next page.
-func itemPageQuery(tags, excluded []string, before Cursor, limit int) (string, []any) {
-	// Arguments by number: ?1 ?2 the cursor, ?3 the limit, then the tags,
-	// then the excluded tags.
-	args := []any{before.Time, before.ID, limit + 1}
-	for _, tag := range tags {
-		args = append(args, tag)
-	}
-	exclude := func(string) string { return "" }
-	if len(excluded) > 0 {
-		nums := make([]string, len(excluded))
-		for i, tag := range excluded {
-			args = append(args, tag)
-			nums[i] = "?" + strconv.Itoa(len(args))
-		}
-		exclude = func(itemID string) string {
-			return `AND NOT EXISTS (SELECT 1 FROM item_tags x WHERE x.item_id = ` + itemID +
-				` AND x.tag IN (` + strings.Join(nums, ", ") + `))`
-		}
-	}
-	var query string
-	if len(tags) == 0 {
-		query = `SELECT ` + itemColumns + ` FROM items i JOIN feeds f ON f.id = i.feed_id
-			WHERE (i.sort_time, i.id) < (?1, ?2) AND i.dup_of IS NULL ` + exclude("i.id") + `
-			ORDER BY i.sort_time DESC, i.id DESC LIMIT ?3`
-	} else {
-		// One range scan of the tag index per tag, merged.
-		parts := make([]string, len(tags))
-		for i := range tags {
-			parts[i] = `SELECT * FROM (SELECT item_id, sort_time FROM item_tags t
-				WHERE t.tag = ?` + strconv.Itoa(4+i) + ` AND (t.sort_time, t.item_id) < (?1, ?2) ` +
-				exclude("t.item_id") + `
-				ORDER BY t.sort_time DESC, t.item_id DESC LIMIT ?3)`
-		}
-		query = `SELECT ` + itemColumns + ` FROM (` + strings.Join(parts, " UNION ") + `) t
-			JOIN items i ON i.id = t.item_id JOIN feeds f ON f.id = i.feed_id
-			ORDER BY t.sort_time DESC, t.item_id DESC LIMIT ?3`
-	}
-	return query, args
-}
-
-func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feedmux.Item, []Cursor, error) {
-	rows, err := db.query(ctx, query, args...)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	var (
-		items   []feedmux.Item
-		cursors []Cursor
-	)
-	for rows.Next() {
-		var (
-			it                 feedmux.Item
-			cats, encs         string
-			published, updated sql.NullInt64
-			firstSeen          int64
-			tags               sql.NullString
-			also               string
-			story              int64
-			article            string
-			c                  Cursor
-		)
-		if err := rows.Scan(&c.ID, &c.Time, &it.Key, &it.GUID, &it.URL, &it.Title, &it.Summary, &it.Content,
-			&it.Author, &it.Email, &cats, &encs, &published, &updated, &firstSeen,
-			&it.Source.URL, &it.Source.Title, &it.Source.SiteURL, &tags, &also, &story,
-			&it.Origin.Title, &it.Origin.SiteURL, &article); err != nil {
-			return nil, nil, err
-		}
-		if err := decodeItemJSON(&it, cats, encs); err != nil {
-			return nil, nil, err
-		}
-		if article != "" {
-			// The article its page gave is the content; the feed's own
-			// text, when it had no summary, is the summary.
-			it.Summary, it.Content = cmp.Or(it.Summary, it.Content), article
-		}
-		it.Published, it.Updated = fromNullUnix(published), fromNullUnix(updated)
-		it.FirstSeen = time.Unix(firstSeen, 0).UTC()
-		if tags.Valid {
-			it.Tags = strings.Fields(tags.String)
-			slices.Sort(it.Tags)
-		}
-		if also != "[]" {
-			var as []struct{ URL, Feed, Site, Title, Origin string }
-			if err := json.Unmarshal([]byte(also), &as); err != nil {
-				return nil, nil, fmt.Errorf("item %q sources: %w", it.Key, err)
-			}
-			for _, a := range as {
-				it.Also = append(it.Also, feedmux.Also{URL: a.URL, Source: feedmux.Source{URL: a.Feed, Title: a.Title, SiteURL: a.Site},
-					Origin: feedmux.Source{Title: a.Origin}})
-			}
-		}
-		c.story = story
-		items = append(items, it)
-		cursors = append(cursors, c)
-	}
-	return items, cursors, rows.Err()
-}
-
-// decodeItemJSON reads an item's stored categories and enclosures.
-func decodeItemJSON(it *feedmux.Item, cats, encs string) error {
-	if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
-		return fmt.Errorf("item %q categories: %w", it.Key, err)
-	}
-	var es []enclosure
-	if err := json.Unmarshal([]byte(encs), &es); err != nil {
-		return fmt.Errorf("item %q enclosures: %w", it.Key, err)
-	}
-	for _, e := range es {
-		it.Enclosures = append(it.Enclosures, feedmux.Enclosure(e))
-	}
-	return nil
-}
-
-func (db *DB) tagKnown(ctx context.Context, tag string) (bool, error) {
-	var known bool
-	err := db.read.QueryRowContext(ctx, `SELECT
-		EXISTS (SELECT 1 FROM item_tags WHERE tag = ?1)
-		OR EXISTS (SELECT 1 FROM feeds, json_each(feeds.tags) j WHERE feeds.active AND j.value = ?1)`,
-		tag).Scan(&known)
-	return known, err
-}
-
-// Tags returns every tag that an item or a configured feed carries, with its
-// item count and newest item time, sorted by tag.
-func (db *DB) Tags(ctx context.Context) ([]feedmux.TagCount, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT tag, count(*), max(sort_time) FROM item_tags GROUP BY tag
-		UNION ALL
-		SELECT DISTINCT j.value, 0, 0 FROM feeds, json_each(feeds.tags) j
-		WHERE feeds.active AND NOT EXISTS (SELECT 1 FROM item_tags WHERE tag = j.value)
-		ORDER BY 1`)
-	if err != nil {
-		return nil, fmt.Errorf("tags: %w", err)
-	}
-	defer rows.Close()
-	var tags []feedmux.TagCount
-	for rows.Next() {
-		var (
-			tc      feedmux.TagCount
-			updated int64
-		)
-		if err := rows.Scan(&tc.Tag, &tc.Items, &updated); err != nil {
-			return nil, fmt.Errorf("tags: %w", err)
-		}
-		tc.Updated = fromUnix(updated)
-		tags = append(tags, tc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("tags: %w", err)
-	}
-	return tags, nil
 }
