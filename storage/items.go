@@ -74,6 +74,7 @@ type saver struct {
 	feedID    int64
 	now       time.Time
 	wantPages bool // the feed has full_content: its new items' pages are fetched
+	anyBuried bool // the feed has tombstones: each item is checked against them
 
 	upsert, delTags, addTag, buried *sql.Stmt
 	copies                          *copies
@@ -84,6 +85,10 @@ func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*sa
 	sv := &saver{ctx: ctx, tx: tx, feedID: feedID, now: now, changed: map[string]bool{}}
 	var err error
 	if sv.wantPages, err = feedWantsPages(ctx, tx, feedID); err != nil {
+		return nil, err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ?)`, feedID).Scan(&sv.anyBuried)
+	if err != nil {
 		return nil, err
 	}
 	for _, s := range []struct {
@@ -123,12 +128,14 @@ func (sv *saver) close() {
 // with its tags.
 func (sv *saver) save(it *feedmux.Item, res *SaveResult) error {
 	ctx := sv.ctx
-	var gone bool
-	if err := sv.buried.QueryRowContext(ctx, sv.feedID, it.Key).Scan(&gone); err != nil {
-		return err
-	}
-	if gone {
-		return nil // removed by retention: the source still lists it
+	if sv.anyBuried {
+		var gone bool
+		if err := sv.buried.QueryRowContext(ctx, sv.feedID, it.Key).Scan(&gone); err != nil {
+			return err
+		}
+		if gone {
+			return nil // removed by retention: the source still lists it
+		}
 	}
 	cats, _ := json.Marshal(nonNil(it.Categories))
 	encs, _ := json.Marshal(enclosuresJSON(it.Enclosures))
