@@ -33,7 +33,7 @@ func prepareCopies(ctx context.Context, tx *sql.Tx) (*copies, error) {
 		sql  string
 	}{
 		// canonical_url <> '' lets SQLite use the partial index.
-		{&c.byURL, `SELECT id FROM items WHERE canonical_url = ?1 AND canonical_url <> ''
+		{&c.byURL, `SELECT id, origin_url <> '' FROM items WHERE canonical_url = ?1 AND canonical_url <> ''
 			AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`},
 		// Each key lookup is a range scan of the window in its index.
 		{&c.byKey, `SELECT id FROM items INDEXED BY items_by_copy_key WHERE copy_key = ?1 AND copy_key <> ''
@@ -87,8 +87,16 @@ type placed struct {
 // place finds the item that the inserted item id (of feedID, with its
 // canonical URL and copy key) is a copy of, or that it takes the place of.
 func (c *copies) place(ctx context.Context, it *feedmux.Item, id, feedID, sortTime int64, canonical, key string) (placed, error) {
-	var first int64
-	err := c.byURL.QueryRowContext(ctx, canonical, feedID).Scan(&first)
+	var (
+		first      int64
+		aggregated bool // first is an aggregator's item
+	)
+	err := c.byURL.QueryRowContext(ctx, canonical, feedID).Scan(&first, &aggregated)
+	if err == nil && aggregated && it.Origin.Title == "" {
+		// The aggregator's link led to the article: the publisher's own
+		// item takes the place of its copy.
+		return c.takePlace(ctx, id, first)
+	}
 	if err == sql.ErrNoRows && key != "" {
 		find := c.aggregatorByKey
 		if it.Origin.Title != "" {

@@ -41,11 +41,19 @@ func syncAggregatorFeeds(t *testing.T, db *storage.DB) (google, aj feedmux.FeedS
 // the publisher's item takes its story.
 func TestDB_AggregatorCopy(t *testing.T) {
 	t.Parallel()
-	for _, aggregatorFirst := range []bool{true, false} {
+	for _, c := range []struct {
+		aggregatorFirst bool
+		decoded         bool // the aggregator's link was read out to the article's
+	}{{true, false}, {false, false}, {true, true}, {false, true}} {
+		aggregatorFirst := c.aggregatorFirst
 		ctx := t.Context()
 		db := mustOpen(t, "")
 		gState, ajState := syncAggregatorFeeds(t, db)
 		google, own := aggregatorItems()
+		if c.decoded {
+			google.URL = own.URL
+			google.Title = "Security Council demands ceasefire" // matched by its link, not its headline
+		}
 		saves := []struct {
 			st feedmux.FeedState
 			it feedmux.Item
@@ -76,7 +84,7 @@ func TestDB_AggregatorCopy(t *testing.T) {
 			if len(items) != 1 || items[0].URL != own.URL || items[0].Origin.Title != "" ||
 				len(items[0].Also) != 1 || items[0].Also[0].Source.Title != "Google News" ||
 				items[0].Also[0].Origin.Title != "Al Jazeera English" || items[0].Also[0].URL != google.URL {
-				t.Errorf("aggregator first %v, tag %s: %+v, want Al Jazeera's item once, naming Google News too", aggregatorFirst, tag, items)
+				t.Errorf("%+v, tag %s: %+v, want Al Jazeera's item once, naming Google News too", c, tag, items)
 			}
 		}
 		page, err := db.StoryPage(ctx, storage.ItemFilter{Tags: []string{"news"}})
