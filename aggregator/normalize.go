@@ -30,6 +30,7 @@ var (
 func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time, tagger *Tagger, memo *itemMemo) []feedmux.Item {
 	items := make([]feedmux.Item, 0, len(doc.Items))
 	seen := make(map[string]bool, len(doc.Items))
+	seenHash := make(map[uint64]bool, len(doc.Items)) // keys by keyHash, for the items the memo leaves out
 	orig := rssItems(doc)
 	retitle := titleReplacer(feed.TitleReplace)
 	for i, src := range doc.Items {
@@ -46,10 +47,10 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 			if key, ok := memo.known[hash]; ok {
 				memo.seen[hash] = key
 				memo.skipped++
-				seen[key] = true
+				seenHash[key] = true
 				continue
 			}
-			memo.seen[hash] = "" // the feed's filters may drop it
+			memo.seen[hash] = 0 // the feed's filters may drop it
 		}
 		it := feedmux.Item{
 			GUID:      strings.TrimSpace(src.GUID),
@@ -85,12 +86,13 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		// The key takes the format's own link only, as it always has: a link
 		// found in another form must not give a stored item a new identity.
 		it.Key = feedmux.ItemKey(it.GUID, absURL(base, src.Link), it.Title, it.Published)
-		if seen[it.Key] {
+		kh := keyHash(it.Key)
+		if seen[it.Key] || seenHash[kh] {
 			continue
 		}
-		seen[it.Key] = true
+		seen[it.Key], seenHash[kh] = true, true
 		if memo != nil {
-			memo.seen[hash] = it.Key
+			memo.seen[hash] = kh
 		}
 		items = append(items, it)
 	}

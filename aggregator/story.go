@@ -98,10 +98,10 @@ type storyDoc struct {
 	w2Docs int
 }
 
-// storyState is a story's members in the window: how many, from which
-// sources, the newest publication time, and once there are two, the counts
-// of their terms (the story's sum). docs holds its members, and members
-// that left the window until it is compacted.
+// storyState is a story's members in the window: how many, the newest
+// publication time, and once there are two, how many from each source and
+// the counts of their terms (the story's sum). docs holds its members, and
+// members that left the window until it is compacted.
 type storyState struct {
 	id      int64
 	members int32
@@ -236,22 +236,46 @@ func (g *Grouper) insert(d *storyDoc) {
 	g.queue = append(g.queue, d)
 	st := g.stories[d.story]
 	if st == nil {
-		st = &storyState{id: d.story, sources: map[string]int32{}}
+		st = &storyState{id: d.story}
 		g.stories[d.story] = st
 	} else {
 		st.sumTerms()
 		for _, t := range d.terms {
 			st.counts[t]++
 		}
+		st.sumSources()
+		st.sources[d.source]++
 	}
 	d.st = st
 	st.members++
-	st.sources[d.source]++
 	st.newest = max(st.newest, d.published)
 	if len(st.docs) > 2*int(st.members)+8 {
 		st.docs = slices.DeleteFunc(st.docs, func(m *storyDoc) bool { return m.evicted })
 	}
 	st.docs = append(st.docs, d)
+}
+
+// sumSources makes sure the story counts its members by source, which a
+// story of one item does without: most stories of a window are one item,
+// and a map each was a good part of the window's memory.
+func (st *storyState) sumSources() {
+	if st.sources != nil {
+		return
+	}
+	st.sources = map[string]int32{}
+	for _, m := range st.docs {
+		if !m.evicted {
+			st.sources[m.source]++
+		}
+	}
+}
+
+// hasSource reports whether a member of the story comes from source.
+func (st *storyState) hasSource(source string) bool {
+	if st.sources != nil {
+		return st.sources[source] > 0
+	}
+	return slices.ContainsFunc(st.docs, func(m *storyDoc) bool { return !m.evicted && m.source == source })
 }
 
 // sumTerms makes sure the story keeps the counts of its members' terms,
@@ -287,6 +311,8 @@ func (g *Grouper) merge(a, b int64) {
 	for t, c := range small.counts {
 		large.counts[t] += c
 	}
+	large.sumSources()
+	small.sumSources()
 	for src, c := range small.sources {
 		large.sources[src] += c
 	}
@@ -352,8 +378,10 @@ func (g *Grouper) forget(d *storyDoc) {
 		if st.members--; st.members <= 0 {
 			delete(g.stories, st.id)
 		} else {
-			if st.sources[d.source]--; st.sources[d.source] <= 0 {
-				delete(st.sources, d.source)
+			if st.sources != nil {
+				if st.sources[d.source]--; st.sources[d.source] <= 0 {
+					delete(st.sources, d.source)
+				}
 			}
 			for _, t := range d.terms {
 				if st.counts == nil {

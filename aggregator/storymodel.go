@@ -105,7 +105,7 @@ func (g *Grouper) features(d *storyDoc) map[int64]joinFeatures {
 		if st != nil {
 			f[fSize] = math.Log1p(float64(st.members))
 			f[fGapDays] = math.Abs(float64(d.published-st.newest)) / 86400
-			if st.sources[d.source] > 0 {
+			if st.hasSource(d.source) {
 				f[fSameSource] = 1
 			}
 		}

@@ -27,11 +27,12 @@ type unchanged struct {
 }
 
 // itemMemo is what one poll knows of its feed's source items: source hash
-// to item key ("" for an item the feed's filters drop).
+// to keyHash of the item's key (0 for an item the feed's filters drop).
+// Hashes rather than keys: a daemon remembers every item of every feed.
 type itemMemo struct {
 	fingerprint string
-	known       map[uint64]string // the last stored poll's
-	seen        map[uint64]string // this poll's
+	known       map[uint64]uint64 // the last stored poll's
+	seen        map[uint64]uint64 // this poll's
 	skipped     int               // items of this poll found in known
 }
 
@@ -50,7 +51,7 @@ func newUnchanged() *unchanged { return &unchanged{feeds: map[string]itemMemo{}}
 func (u *unchanged) memo(feedURL, fingerprint string) *itemMemo {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	m := itemMemo{fingerprint: fingerprint, seen: map[uint64]string{}}
+	m := itemMemo{fingerprint: fingerprint, seen: map[uint64]uint64{}}
 	if last, ok := u.feeds[feedURL]; ok && last.fingerprint == fingerprint {
 		m.known = last.known
 	}
@@ -82,6 +83,13 @@ func feedFingerprint(feed feedmux.Feed, tagger *Tagger) string {
 		data = append(data, tagger.Fingerprint()...)
 	}
 	return string(data)
+}
+
+// keyHash is an item key's hash, as itemMemo keeps it.
+func keyHash(key string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return h.Sum64() | 1 // never 0, which stands for no key
 }
 
 // sourceHash hashes every field of a parsed item that normalize reads.
