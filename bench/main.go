@@ -43,6 +43,7 @@ type Result struct {
 	FloorCPU            float64 // CPU seconds of the floor
 	CPUPer1000Feeds     float64
 	PeakRSSMB           float64 // VmHWM of the ingesting process
+	LiveHeapMB          float64 // the Go heap in use after the cold ingest, collected
 	DBBytesPerItem      float64
 	PerFeedMillis       float64 // cold ingest time per feed
 	Serving             []Serving
@@ -181,13 +182,13 @@ func markdown(results []Result, concurrency, clients int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Machine: %d cores (GOMAXPROCS %d), %s/%s, %s. Polls in flight: %d. Serving: %d concurrent clients, keep-alive.\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), concurrency, clients)
-	b.WriteString("| feeds × items | items | floor (fetch+parse) | cold ingest | items/s | ratio to floor | CPU: ingest / floor | per feed | 304 pass | 304 CPU / 1000 feeds | warm pass, no 304 | warm / floor | peak RSS | DB bytes/item |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| feeds × items | items | floor (fetch+parse) | cold ingest | items/s | ratio to floor | CPU: ingest / floor | per feed | 304 pass | 304 CPU / 1000 feeds | warm pass, no 304 | warm / floor | peak RSS | live heap | DB bytes/item |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %d × %d | %d | %.2f s | %.2f s | %.0f | %.2f× | %.1f / %.1f s | %.2f ms | %.2f s | %.2f s | %.2f s | %.2f× | %.0f MB | %.0f |\n",
+		fmt.Fprintf(&b, "| %d × %d | %d | %.2f s | %.2f s | %.0f | %.2f× | %.1f / %.1f s | %.2f ms | %.2f s | %.2f s | %.2f s | %.2f× | %.0f MB | %.0f MB | %.0f |\n",
 			r.Feeds, r.ItemsPerFeed, r.Items, r.FloorSeconds, r.IngestSeconds, r.IngestItemsPerSec, r.RatioToFloor,
 			r.IngestCPU, r.FloorCPU, r.PerFeedMillis, r.NotModifiedSeconds, r.CPUPer1000Feeds,
-			r.WarmSeconds, r.WarmRatioToFloor, r.PeakRSSMB, r.DBBytesPerItem)
+			r.WarmSeconds, r.WarmRatioToFloor, r.PeakRSSMB, r.LiveHeapMB, r.DBBytesPerItem)
 	}
 	b.WriteString("\nServing a cached 50-item per-tag Atom feed (`/tags/t0.atom`):\n\n")
 	b.WriteString("| feeds × items | case | requests/s | × bare Go server | p50 | p99 | errors | body bytes |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")

@@ -100,6 +100,14 @@ func floorRun(f *farm, concurrency int) (Result, error) {
 	return Result{FloorSeconds: time.Since(start).Seconds(), FloorCPU: cpuSeconds() - cpu0, Items: int(items.Load())}, nil
 }
 
+// liveHeapMB is the Go heap still in use after a collection.
+func liveHeapMB() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
+
 func passSeconds(pass func() (time.Duration, float64, error)) (float64, float64, error) {
 	took, cpu, err := pass()
 	return took.Seconds(), cpu, err
@@ -162,6 +170,7 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 		return Result{}, err
 	}
 	r.IngestSeconds = cold.Seconds()
+	r.LiveHeapMB = liveHeapMB()
 	r.IngestItemsPerSec = float64(r.Items) / cold.Seconds()
 	r.PerFeedMillis = cold.Seconds() * 1000 / float64(f.n)
 	warm, cpu, err := pass()
