@@ -331,3 +331,30 @@ func benchmarkPerItem(b *testing.B, items []StoryItem) {
 	b.ReportMetric(float64(took[len(took)*99/100].Nanoseconds()), "p99-ns/item")
 	b.ReportMetric(0, "ns/op")
 }
+
+// TestGrouper_MaxItems: the window holds at most MaxItems items, the
+// oldest leaving first, however recent they are; a report of a story whose
+// items left starts a story of its own, one of a story in the window
+// joins it.
+func TestGrouper_MaxItems(t *testing.T) {
+	g := NewGrouper(StoryConfig{Window: 48 * time.Hour, Threshold: DefaultStoryConfig.Threshold, MaxItems: 100})
+	day := time.Date(2024, 3, 26, 0, 0, 0, 0, time.UTC)
+	add := func(id int64, title, source string) int64 {
+		at := day.Add(time.Duration(id) * time.Second)
+		return g.Add(StoryItem{ID: id, Title: title, Source: source, Published: at, Arrived: at})
+	}
+	first := add(1, "Volcano erupts on Iceland's Reykjanes peninsula, lava reaches Grindavik", "A")
+	for id := int64(2); id <= 1000; id++ {
+		add(id, fmt.Sprintf("Unrelated report number %d on quarterly results of company %d", id, id*7919), "B")
+		if n := g.Len(); n > 100 {
+			t.Fatalf("after %d items the window holds %d, want at most 100", id, n)
+		}
+	}
+	if got := add(1001, "Volcano erupts on Iceland's Reykjanes peninsula as lava reaches Grindavik", "C"); got == first {
+		t.Errorf("a report of a story whose items left the window joined it (story %d)", got)
+	}
+	recent := add(1002, "Lava flows into Grindavik after volcano erupts on Reykjanes peninsula", "D")
+	if recent != 1001 {
+		t.Errorf("a report of a story in the window: story %d, want 1001", recent)
+	}
+}

@@ -115,6 +115,7 @@ type TopicConfig struct {
 type StoriesConfig struct {
 	Window    Duration `toml:"window"`
 	Threshold float64  `toml:"threshold"`
+	MaxItems  int      `toml:"max_items"`
 }
 
 // Duration is a Go duration written as a string ("15m").
@@ -141,6 +142,7 @@ func DefaultConfig() Config {
 		Stories: StoriesConfig{
 			Window:    Duration(aggregator.DefaultStoryConfig.Window),
 			Threshold: aggregator.DefaultStoryConfig.Threshold,
+			MaxItems:  aggregator.DefaultStoryConfig.MaxItems,
 		},
 		Content: ContentConfig{Workers: aggregator.DefaultPageWorkers},
 		Storage: StorageConfig{Path: "data/feedmux.db", MaxAge: Duration(90 * 24 * time.Hour), MaxItemsPerFeed: 1000},
@@ -261,7 +263,7 @@ func (c *Config) Rules() aggregator.Rules {
 
 // StoryConfig returns the configured story grouping.
 func (c *Config) StoryConfig() aggregator.StoryConfig {
-	return aggregator.StoryConfig{Window: time.Duration(c.Stories.Window), Threshold: c.Stories.Threshold}
+	return aggregator.StoryConfig{Window: time.Duration(c.Stories.Window), Threshold: c.Stories.Threshold, MaxItems: c.Stories.MaxItems}
 }
 
 // Retention returns the configured storage limits.

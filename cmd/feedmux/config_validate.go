@@ -113,6 +113,9 @@ func (c *Config) validateStorage(ps *problems) {
 	if c.Stories.Window < Duration(time.Hour) {
 		ps.add("stories.window", "stories.window must be at least 1h")
 	}
+	if c.Stories.MaxItems < 0 {
+		ps.add("stories.max_items", "stories.max_items must be 0 (no bound) or more")
+	}
 	if c.Stories.Threshold <= 0 || c.Stories.Threshold >= 1 {
 		ps.add("stories.threshold", "stories.threshold must be between 0 and 1")
 	}
