@@ -385,6 +385,12 @@ func (g *Grouper) forget(d *storyDoc) {
 		if st.members--; st.members <= 0 {
 			delete(g.stories, st.id)
 		} else {
+			// Members leave in arrival order, mostly the order of docs:
+			// the one leaving is let go at once, not at the next compaction.
+			for len(st.docs) > 0 && st.docs[0].evicted {
+				st.docs[0] = nil
+				st.docs = st.docs[1:]
+			}
 			if st.sources != nil {
 				if st.sources[d.source]--; st.sources[d.source] <= 0 {
 					delete(st.sources, d.source)
