@@ -112,7 +112,7 @@ type storyState struct {
 	id      int64
 	members int32
 	docs    []*storyDoc
-	counts  map[term]int32
+	counts  *termCounts // nil for a story of one item
 	sources map[string]int32
 	newest  int64
 	// norm is the norm of the story's sum when it had normMembers members
@@ -247,7 +247,7 @@ func (g *Grouper) insert(d *storyDoc) {
 	} else {
 		st.sumTerms()
 		for _, t := range d.terms {
-			st.counts[t]++
+			st.counts.add(t, 1)
 		}
 		st.sumSources()
 		st.sources[d.source]++
@@ -290,11 +290,11 @@ func (st *storyState) sumTerms() {
 	if st.counts != nil {
 		return
 	}
-	st.counts = map[term]int32{}
+	st.counts = &termCounts{}
 	for _, m := range st.docs {
 		if !m.evicted {
 			for _, t := range m.terms {
-				st.counts[t]++
+				st.counts.add(t, 1)
 			}
 		}
 	}
@@ -314,8 +314,8 @@ func (g *Grouper) merge(a, b int64) {
 	}
 	large.sumTerms()
 	small.sumTerms()
-	for t, c := range small.counts {
-		large.counts[t] += c
+	for _, e := range small.counts.list {
+		large.counts.add(e.t, e.c)
 	}
 	large.sumSources()
 	small.sumSources()
@@ -400,9 +400,7 @@ func (g *Grouper) forget(d *storyDoc) {
 				if st.counts == nil {
 					break
 				}
-				if st.counts[t]--; st.counts[t] <= 0 {
-					delete(st.counts, t)
-				}
+				st.counts.add(t, -1)
 			}
 		}
 	}

@@ -214,8 +214,8 @@ func (g *Grouper) storySim(d *storyDoc, st *storyState, idf func(term) float64, 
 	n := len(g.docs)
 	if st.norm == 0 || st.normMembers != st.members || 10*abs(n-st.normDocs) > st.normDocs {
 		n2 := 0.0
-		for t, c := range st.counts {
-			w := idf(t) * float64(c)
+		for _, e := range st.counts.list {
+			w := idf(e.t) * float64(e.c)
 			n2 += w * w
 		}
 		st.norm, st.normMembers, st.normDocs = math.Sqrt(n2), st.members, n
@@ -225,7 +225,7 @@ func (g *Grouper) storySim(d *storyDoc, st *storyState, idf func(term) float64, 
 	}
 	dot := 0.0
 	for _, t := range d.terms {
-		if c := st.counts[t]; c > 0 {
+		if c := st.counts.get(t); c > 0 {
 			dot += idf(t) * idf(t) * float64(c)
 		}
 	}
