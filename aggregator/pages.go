@@ -1,6 +1,7 @@
 package aggregator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,13 +123,22 @@ func (p *Poller) runPages(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("pages", "err", err)
 		}
-		if len(jobs) > 0 {
-			p.pageBatch(ctx, jobs)
-			continue
-		}
 		wait := time.Hour
-		if due, ok, err := p.db.NextPageDue(ctx); err == nil && ok {
-			wait = max(due.Sub(p.Now()), time.Second)
+		switch {
+		case err != nil:
+			wait = cmp.Or(p.StorageRetry, DefaultStorageRetry)
+		case len(jobs) > 0:
+			if p.pageBatch(ctx, jobs) < len(jobs) {
+				continue
+			}
+			// Every job failed without being recorded (the database cannot
+			// be written, say): they are still due, so wait a little rather
+			// than fetch them again at once.
+			wait = cmp.Or(p.StorageRetry, DefaultStorageRetry)
+		default:
+			if due, ok, err := p.db.NextPageDue(ctx); err == nil && ok {
+				wait = max(due.Sub(p.Now()), time.Second)
+			}
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -141,10 +151,13 @@ func (p *Poller) runPages(ctx context.Context) {
 }
 
 // pageBatch fetches the jobs' pages, Workers at a time and PerHost to one
-// host.
-func (p *Poller) pageBatch(ctx context.Context, jobs []storage.PageJob) {
+// host, and returns how many ended in an error that left them due.
+func (p *Poller) pageBatch(ctx context.Context, jobs []storage.PageJob) int {
 	limit := newLimiter(p.Pages.workers, p.perHost())
-	var wg sync.WaitGroup
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Int32
+	)
 	for _, j := range jobs {
 		slot := limit.slot(hostOf(j.Item.URL))
 		wg.Add(1)
@@ -153,12 +166,19 @@ func (p *Poller) pageBatch(ctx context.Context, jobs []storage.PageJob) {
 			slot.acquire()
 			defer slot.release()
 			if err := p.page(ctx, j); err != nil && ctx.Err() == nil {
+				if errors.Is(err, errUnrecorded) {
+					failed.Add(1)
+				}
 				p.log.Warn("page", "feed", j.FeedURL, "item", j.Item.URL, "err", err)
 			}
 		}()
 	}
 	wg.Wait()
+	return int(failed.Load())
 }
+
+// errUnrecorded marks a page job whose outcome could not be stored.
+var errUnrecorded = errors.New("not recorded")
 
 // errGiveUp marks a page failure that trying again will not mend.
 var errGiveUp = errors.New("not retried")
@@ -171,7 +191,10 @@ func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
 		return p.applyPage(ctx, feed, j, storage.PageUpdate{Article: j.Article, Meta: j.Meta})
 	}
 	if !ok || !feed.FullContent {
-		return p.db.PageFailed(ctx, j.ID, p.Now(), true)
+		if err := p.db.PageFailed(ctx, j.ID, p.Now(), true); err != nil {
+			return fmt.Errorf("%w: %w", errUnrecorded, err)
+		}
+		return nil
 	}
 	article, meta, took, err := p.fetchArticle(ctx, feed, j.Item.URL)
 	if err != nil {
@@ -182,7 +205,7 @@ func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
 		giveUp := errors.Is(err, errGiveUp) || j.Tries+1 >= maxPageTries
 		retry := p.Now().Add(pageRetry * time.Duration(pow10(j.Tries)))
 		if ferr := p.db.PageFailed(ctx, j.ID, retry, giveUp); ferr != nil {
-			return ferr
+			return fmt.Errorf("%w: %w", errUnrecorded, ferr)
 		}
 		return err
 	}
@@ -247,7 +270,7 @@ func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j storage.Pag
 	u.Item = it
 	changed, err := p.db.SavePage(ctx, j.ID, u)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", errUnrecorded, err)
 	}
 	if len(changed) > 0 && p.OnChange != nil {
 		p.OnChange(changed)

@@ -108,3 +108,44 @@ func TestPages_Retries(t *testing.T) {
 		t.Errorf("stats %+v, want 1 fetched and 5 failed", st)
 	}
 }
+
+// TestPages_Unrecorded: a page job whose outcome the database does not take
+// (here, closed) is counted as left due, so that runPages waits before it
+// tries again instead of fetching the page over and over.
+func TestPages_Unrecorded(t *testing.T) {
+	t.Parallel()
+	var srvURL string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rss" {
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>%[1]s/</link><description>d</description>
+<item><title>One</title><link>%[1]s/one</link></item></channel></rss>`, srvURL)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><body><article><p>`+strings.Repeat("The article. ", 40)+`</p></article></body></html>`)
+	}))
+	defer srv.Close()
+	srvURL = srv.URL
+	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPoller(db, NewFetcher(FetcherConfig{}), slog.New(slog.DiscardHandler))
+	p.Pages = NewPages(NewFetcher(FetcherConfig{Guard: NewGuard([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})}), nil, 1)
+	feed := feedmux.Feed{URL: srv.URL + "/rss", Tags: []string{"x"}, FullContent: true}
+	if err := db.SyncFeeds(t.Context(), []feedmux.Feed{feed}); err != nil {
+		t.Fatal(err)
+	}
+	p.feedList.Store(&[]feedmux.Feed{feed})
+	if _, err := p.Poll(t.Context(), feed); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := db.DuePages(t.Context(), time.Now(), 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("%d jobs due (%v), want 1", len(jobs), err)
+	}
+	db.Close()
+	if n := p.pageBatch(t.Context(), jobs); n != 1 {
+		t.Errorf("pageBatch with the database closed: %d jobs left due, want 1", n)
+	}
+}
