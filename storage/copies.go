@@ -129,6 +129,6 @@ func (c *copies) takePlace(ctx context.Context, id, agg int64) (placed, error) {
 	if _, err := c.adopt.ExecContext(ctx, id, agg); err != nil {
 		return placed{}, err
 	}
-	tags, err := scanStrings(c.takeTags.QueryContext(ctx, agg))
+	tags, err := scanColumn[string](c.takeTags.QueryContext(ctx, agg))
 	return placed{adopted: n > 0, tags: tags}, err
 }

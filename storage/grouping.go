@@ -151,21 +151,9 @@ func storyTags(ctx context.Context, tx *sql.Tx, ids []any) ([]string, error) {
 		return nil, nil
 	}
 	in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT tag FROM item_tags WHERE item_id IN (`+in+`)
+	tags, err := scanColumn[string](tx.QueryContext(ctx, `SELECT DISTINCT tag FROM item_tags WHERE item_id IN (`+in+`)
 		UNION SELECT DISTINCT t.tag FROM items i JOIN item_tags t ON t.item_id = i.id WHERE i.story_id IN (`+in+`)`,
-		append(ids, ids...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var tags []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, err
-		}
-		tags = append(tags, t)
-	}
+		append(ids, ids...)...))
 	slices.Sort(tags)
-	return slices.Compact(tags), rows.Err()
+	return slices.Compact(tags), err
 }

@@ -255,26 +255,27 @@ var upsertItemSQL = `
 	RETURNING id, version, sort_time, dup_of`
 
 func collectTags(ctx context.Context, del *sql.Stmt, itemID int64, into map[string]bool) error {
-	tags, err := scanStrings(del.QueryContext(ctx, itemID))
+	tags, err := scanColumn[string](del.QueryContext(ctx, itemID))
 	for _, tag := range tags {
 		into[tag] = true
 	}
 	return err
 }
 
-// scanStrings reads the one text column of rows.
-func scanStrings(rows *sql.Rows, err error) ([]string, error) {
+// scanColumn reads the one column of rows, as the query that made them
+// returned them (rows, err).
+func scanColumn[T any](rows *sql.Rows, err error) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -149,7 +149,7 @@ func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, e
 				return err
 			}
 		}
-		tags, err = scanStrings(tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id))
+		tags, err = scanColumn[string](tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id))
 		return err
 	})
 	if err != nil {

@@ -102,20 +102,7 @@ func expiredItems(ctx context.Context, tx *sql.Tx, r Retention, now time.Time, l
 }
 
 func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanColumn[int64](tx.QueryContext(ctx, query, args...))
 }
 
 // removeItems deletes items, leaving tombstones and collecting the tags
@@ -123,19 +110,13 @@ func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int
 // repeat hands its place to the oldest remaining copy, with its tags.
 func removeItems(ctx context.Context, tx *sql.Tx, ids []int64, now time.Time, tags map[string]bool) error {
 	for _, id := range ids {
-		rows, err := tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id)
+		shown, err := scanColumn[string](tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id = ?`, id))
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var t string
-			if err := rows.Scan(&t); err != nil {
-				rows.Close()
-				return err
-			}
+		for _, t := range shown {
 			tags[t] = true
 		}
-		rows.Close()
 		var heir sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT min(id) FROM items WHERE dup_of = ?`, id).Scan(&heir); err != nil {
 			return err
