@@ -29,8 +29,7 @@ var (
 // items its last stored poll saw unchanged are left out: they are stored.
 func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time, tagger *Tagger, memo *itemMemo) []feedmux.Item {
 	items := make([]feedmux.Item, 0, len(doc.Items))
-	seen := make(map[string]bool, len(doc.Items))
-	seenHash := make(map[uint64]bool, len(doc.Items)) // keys by keyHash, for the items the memo leaves out
+	seen := make(map[uint64]bool, len(doc.Items)) // keys, by keyHash
 	orig := rssItems(doc)
 	retitle := titleReplacer(feed.TitleReplace)
 	for i, src := range doc.Items {
@@ -41,16 +40,10 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		if orig != nil {
 			origItem = orig[i]
 		}
-		var hash uint64
-		if memo != nil {
-			hash = sourceHash(src, origItem)
-			if key, ok := memo.known[hash]; ok {
-				memo.seen[hash] = key
-				memo.skipped++
-				seenHash[key] = true
-				continue
-			}
-			memo.seen[hash] = 0 // the feed's filters may drop it
+		hash, key, unchanged := memo.lookup(src, origItem)
+		if unchanged {
+			seen[key] = true
+			continue
 		}
 		it := feedmux.Item{
 			GUID:      strings.TrimSpace(src.GUID),
@@ -86,14 +79,12 @@ func normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL, now time.Time
 		// The key takes the format's own link only, as it always has: a link
 		// found in another form must not give a stored item a new identity.
 		it.Key = feedmux.ItemKey(it.GUID, absURL(base, src.Link), it.Title, it.Published)
-		kh := keyHash(it.Key)
-		if seen[it.Key] || seenHash[kh] {
+		key = keyHash(it.Key)
+		if seen[key] {
 			continue
 		}
-		seen[it.Key], seenHash[kh] = true, true
-		if memo != nil {
-			memo.seen[hash] = kh
-		}
+		seen[key] = true
+		memo.note(hash, key)
 		items = append(items, it)
 	}
 	return items

@@ -36,6 +36,30 @@ type itemMemo struct {
 	skipped     int               // items of this poll found in known
 }
 
+// lookup hashes a parsed item and reports whether the last stored poll
+// brought it unchanged, with the keyHash of its key then. A nil memo knows
+// nothing. An item not known is noted with no key until note gives one:
+// the feed's filters may drop it.
+func (m *itemMemo) lookup(src *gofeed.Item, orig *rss.Item) (hash, key uint64, unchanged bool) {
+	if m == nil {
+		return 0, 0, false
+	}
+	hash = sourceHash(src, orig)
+	key, unchanged = m.known[hash]
+	m.seen[hash] = key
+	if unchanged {
+		m.skipped++
+	}
+	return hash, key, unchanged
+}
+
+// note records the keyHash of the item this poll normalized from hash.
+func (m *itemMemo) note(hash, key uint64) {
+	if m != nil {
+		m.seen[hash] = key
+	}
+}
+
 // unchanged is the number of the poll's items left out as unchanged.
 func (m *itemMemo) unchanged() int {
 	if m == nil {
