@@ -137,6 +137,16 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 		cc = "private"
 	}
 	h.Set("Cache-Control", cc+", max-age="+strconv.Itoa(int(cfg.MaxAge/time.Second)))
+	writeDocument(w, r, doc)
+	return hit
+}
+
+// writeDocument answers r with a rendered 200 document: gzipped when the
+// client takes it, 304 when its ETag matches (either encoding's), else
+// the body at once with its length; http.ServeContent only for HEAD,
+// ranges and If-Modified-Since.
+func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
+	h := w.Header()
 	hd := doc.headers()
 	h["Content-Type"] = hd.contentType
 	h["Vary"] = varyEncoding
@@ -160,11 +170,9 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 		h["Last-Modified"] = hd.lastModified
 		h["Content-Length"] = length
 		w.Write(body)
-		return hit
+		return
 	}
-	// ServeContent answers If-Modified-Since, HEAD and ranges.
 	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
-	return hit
 }
 
 // Header values every cached answer shares.
