@@ -42,22 +42,14 @@ type Pages struct {
 	OnPage func(feed feedmux.Feed, fetched bool, extract time.Duration)
 
 	mu    sync.Mutex
-	stats map[string]*PageStats // by feed URL
-	allow []string              // see SetFetcher
-}
-
-// PageStats counts a feed's page fetches.
-type PageStats struct {
-	Fetched int           // pages fetched and extracted
-	Failed  int           // attempts that failed (network, HTTP status, not HTML, robots.txt, guard)
-	Extract time.Duration // time spent extracting articles
+	allow []string // see SetFetcher
 }
 
 // NewPages returns a page fetcher that uses fetcher (which should have a
 // Guard, allowing allowNetworks as configured) with at most workers
 // fetches at once.
 func NewPages(fetcher *Fetcher, allowNetworks []string, workers int) *Pages {
-	pg := &Pages{robots: newRobots(), workers: max(workers, 1), wake: make(chan struct{}, 1), stats: map[string]*PageStats{}}
+	pg := &Pages{robots: newRobots(), workers: max(workers, 1), wake: make(chan struct{}, 1)}
 	pg.SetFetcher(fetcher, allowNetworks)
 	return pg
 }
@@ -78,34 +70,12 @@ func (pg *Pages) AllowNetworks() []string {
 	return pg.allow
 }
 
-// Stats returns each feed's counts, by feed URL.
-func (pg *Pages) Stats() map[string]PageStats {
-	pg.mu.Lock()
-	defer pg.mu.Unlock()
-	out := make(map[string]PageStats, len(pg.stats))
-	for k, v := range pg.stats {
-		out[k] = *v
-	}
-	return out
-}
-
+// count reports one page attempt to OnPage. (What a feed's pages came to
+// is in the database: storage.FeedState's Pages.)
 func (pg *Pages) count(feed feedmux.Feed, fetched bool, extract time.Duration) {
 	if pg.OnPage != nil {
 		pg.OnPage(feed, fetched, extract)
 	}
-	pg.mu.Lock()
-	defer pg.mu.Unlock()
-	s := pg.stats[feed.URL]
-	if s == nil {
-		s = &PageStats{}
-		pg.stats[feed.URL] = s
-	}
-	if fetched {
-		s.Fetched++
-	} else {
-		s.Failed++
-	}
-	s.Extract += extract
 }
 
 func (pg *Pages) poke() {
@@ -280,9 +250,10 @@ func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j storage.Pag
 
 // feed is the configured feed with that URL.
 func (p *Poller) feed(u string) (feedmux.Feed, bool) {
-	for _, f := range p.Feeds() {
-		if f.URL == u {
-			return f, true
+	feeds := p.Feeds()
+	for i := range feeds { // by index: a Feed is a large value, and there may be thousands
+		if feeds[i].URL == u {
+			return feeds[i], true
 		}
 	}
 	return feedmux.Feed{}, false

@@ -58,6 +58,14 @@ func TestPages_Retries(t *testing.T) {
 	p.Now = func() time.Time { return now }
 	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	p.Pages = NewPages(NewFetcher(FetcherConfig{Guard: NewGuard(loopback)}), []string{"127.0.0.1/32"}, 2)
+	var fetched, failed atomic.Int32
+	p.Pages.OnPage = func(_ feedmux.Feed, ok bool, _ time.Duration) {
+		if ok {
+			fetched.Add(1)
+		} else {
+			failed.Add(1)
+		}
+	}
 	feed := feedmux.Feed{URL: srv.URL + "/rss", Tags: []string{"x"}, FullContent: true, Categories: true}
 	if err := db.SyncFeeds(t.Context(), []feedmux.Feed{feed}); err != nil {
 		t.Fatal(err)
@@ -103,9 +111,12 @@ func TestPages_Retries(t *testing.T) {
 	if !strings.Contains(c["Flaky"], "The whole flaky article") || !strings.Contains(c["Broken"], "Feed text of broken.") {
 		t.Errorf("after the retries: %v, want flaky's article and broken's feed text", c)
 	}
-	st := p.Pages.Stats()[feed.URL]
-	if st.Fetched != 1 || st.Failed != 5 {
-		t.Errorf("stats %+v, want 1 fetched and 5 failed", st)
+	if n, m := fetched.Load(), failed.Load(); n != 1 || m != 5 {
+		t.Errorf("OnPage: %d fetched and %d failed, want 1 and 5", n, m)
+	}
+	st, err := db.FeedState(t.Context(), feed.URL)
+	if err != nil || st.Pages.Fetched != 1 || st.Pages.Failed != 1 || st.Pages.Waiting != 0 {
+		t.Errorf("the feed's pages %+v (%v), want 1 fetched and 1 given up", st.Pages, err)
 	}
 }
 
