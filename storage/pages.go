@@ -142,9 +142,9 @@ func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, e
 		if err != nil {
 			return err
 		}
+		tagsJSON, _ := json.Marshal(nonNil(u.Item.Tags))
 		for _, q := range []string{`UPDATE item_tags SET sort_time = ?2 WHERE item_id = ?1`,
 			`INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) SELECT ?1, value, ?2 FROM json_each(?3)`} {
-			tagsJSON, _ := json.Marshal(nonNil(u.Item.Tags))
 			if _, err := tx.ExecContext(ctx, q, id, sortTime, string(tagsJSON)); err != nil {
 				return err
 			}
