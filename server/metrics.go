@@ -178,7 +178,9 @@ func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Only stops a hung read: the scraper's own timeout (Prometheus: 10 s)
+	// is the one that should end a slow scrape, not this.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if health, err := c.src.FeedHealth(ctx); err == nil {
 		for _, state := range []string{"ok", "failing", "gone"} {

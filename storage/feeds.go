@@ -53,7 +53,7 @@ const feedStateColumns = `url, current_url, discovered_url, title, site_url, eta
 	(SELECT count(*) FROM items WHERE feed_id = feeds.id), config_title, tags,
 	(SELECT coalesce(sum(page_state = 2), 0) || ' ' || coalesce(sum(page_state = 3), 0) || ' ' ||
 		coalesce(sum(page_state IN (1, 4)), 0) || ' ' || coalesce(avg(CASE WHEN page_state = 2 THEN page_us END), 0)
-		FROM items WHERE feed_id = feeds.id)`
+		FROM items WHERE feed_id = feeds.id AND page_state <> 0)`
 
 func scanFeedState(row interface{ Scan(...any) error }) (feedmux.FeedState, error) {
 	var (
