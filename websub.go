@@ -1,0 +1,49 @@
+package feedmux
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"hash"
+	"strings"
+)
+
+// WebSub (W3C Recommendation, 23 January 2018) signs each content
+// distribution with the subscription's secret: X-Hub-Signature is
+// "method=hexdigest", an HMAC of the body.
+
+// SignatureHeader is the header of a signed content distribution.
+const SignatureHeader = "X-Hub-Signature"
+
+// HubSignature is the X-Hub-Signature value of body under secret, with
+// the method feedmux's hub uses: sha256.
+func HubSignature(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// signatureHashes are the methods the Recommendation lets a hub choose.
+var signatureHashes = map[string]func() hash.Hash{
+	"sha1": sha1.New, "sha256": sha256.New, "sha384": sha512.New384, "sha512": sha512.New,
+}
+
+// VerifyHubSignature reports whether header (an X-Hub-Signature value)
+// signs body with secret, by any method the Recommendation names; an empty
+// or malformed header, or an unknown method, does not.
+func VerifyHubSignature(header string, secret, body []byte) bool {
+	method, digest, ok := strings.Cut(strings.TrimSpace(header), "=")
+	newHash := signatureHashes[strings.ToLower(method)]
+	if !ok || newHash == nil {
+		return false
+	}
+	want, err := hex.DecodeString(digest)
+	if err != nil {
+		return false
+	}
+	m := hmac.New(newHash, secret)
+	m.Write(body)
+	return hmac.Equal(m.Sum(nil), want)
+}
