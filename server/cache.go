@@ -24,6 +24,7 @@ type rendered struct {
 	etag     string // strong: a hash of body
 	modified time.Time
 	ctype    string
+	link     string // the Link header: the WebSub hub and the self URL
 	// status is the answer's status; documents other than 200 (an unknown
 	// tag's 404) are cached too, so that asking again costs nothing.
 	status int
@@ -40,6 +41,7 @@ type rendered struct {
 // set into the header map as it is.
 type docHeaders struct {
 	etag, etagGz, lastModified, contentType, length, lengthGz []string
+	link                                                      []string // nil: no Link header
 }
 
 // headers returns the document's header values; the gzipped form's are
@@ -52,6 +54,9 @@ func (r *rendered) headers() *docHeaders {
 			lastModified: []string{r.modified.Format(http.TimeFormat)},
 			contentType:  []string{r.ctype},
 			length:       []string{strconv.Itoa(len(r.body))},
+		}
+		if r.link != "" {
+			r.hdr.link = []string{r.link}
 		}
 	})
 	return &r.hdr

@@ -150,6 +150,9 @@ func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
 	hd := doc.headers()
 	h["Content-Type"] = hd.contentType
 	h["Vary"] = varyEncoding
+	if hd.link != nil {
+		h["Link"] = hd.link
+	}
 	body, etag, length := doc.body, hd.etag, hd.length
 	if acceptsGzip(r) {
 		body = doc.gz()
@@ -218,6 +221,7 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 		Updated:     now,
 		Now:         now,
 		Version:     cfg.Version,
+		HubURL:      cfg.hubURL(base),
 	}
 	if req.stories {
 		ch.Title = "feedmux: all stories"
@@ -271,7 +275,9 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 	if err != nil {
 		return nil, err
 	}
-	return newRendered(key, req.tags, contentTypes[req.format], body, ch.clamp(modified)), nil
+	doc := newRendered(key, req.tags, contentTypes[req.format], body, ch.clamp(modified))
+	doc.link = "<" + ch.HubURL + `>; rel="hub", <` + ch.SelfURL + `>; rel="self"`
+	return doc, nil
 }
 
 // hideTags returns items without the tags in hidden, for readers without

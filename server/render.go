@@ -49,9 +49,10 @@ type channel struct {
 	NextURL     string    // the next page of older items; empty on the last
 	Now         time.Time // no output time is later
 	Version     string    // feedmux's version, for the generator element
+	HubURL      string    // the WebSub hub where the feed can be subscribed to
 }
 
-// links are the feed's RFC 5005 paging links.
+// links are the feed's RFC 5005 paging links and its WebSub hub.
 func (ch *channel) links() []feeds.AtomLink {
 	var links []feeds.AtomLink
 	if ch.NextURL != "" || ch.FirstURL != ch.SelfURL {
@@ -59,6 +60,9 @@ func (ch *channel) links() []feeds.AtomLink {
 	}
 	if ch.NextURL != "" {
 		links = append(links, feeds.AtomLink{Href: ch.NextURL, Rel: "next"})
+	}
+	if ch.HubURL != "" {
+		links = append(links, feeds.AtomLink{Href: ch.HubURL, Rel: "hub"})
 	}
 	return links
 }
@@ -269,7 +273,11 @@ func renderRSS(ch channel, items []feedmux.Item) ([]byte, error) {
 		Items:     make([]*rssItem, 0, len(items)),
 	}
 	for _, l := range ch.links() {
-		c.AtomLinks = append(c.AtomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: "application/rss+xml"})
+		typ := "application/rss+xml"
+		if l.Rel == "hub" {
+			typ = ""
+		}
+		c.AtomLinks = append(c.AtomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: typ})
 	}
 	doc := &rssDoc{
 		Version:   "2.0",
@@ -351,6 +359,9 @@ func renderJSON(ch channel, items []feedmux.Item) ([]byte, error) {
 		},
 		NextURL: ch.NextURL,
 		Items:   make([]*jsonItem, 0, len(items)),
+	}
+	if ch.HubURL != "" {
+		f.Hubs = []*feeds.JSONHub{{Type: "WebSub", Url: ch.HubURL}}
 	}
 	for i := range items {
 		it := &items[i]

@@ -60,6 +60,20 @@ type Config struct {
 	// RenderInterval is the shortest time between two renders of one
 	// document: a change shows within it. 0 renders after every change.
 	RenderInterval time.Duration
+	// Hub is the WebSub hub every output feed names: an external hub's
+	// URL, or "" for the built-in one at {base}/websub.
+	Hub string
+}
+
+// HubPath is where the built-in WebSub hub is served.
+const HubPath = "/websub"
+
+// hubURL is the hub output feeds name, for documents served under base.
+func (c *Config) hubURL(base string) string {
+	if c.Hub != "" {
+		return c.Hub
+	}
+	return base + HubPath
 }
 
 // TagInfo is the configured title and description of a tag's feed.
