@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"strings"
+	"time"
 )
 
 // WebSub (W3C Recommendation, 23 January 2018) signs each content
@@ -46,4 +47,17 @@ func VerifyHubSignature(header string, secret, body []byte) bool {
 	m := hmac.New(newHash, secret)
 	m.Write(body)
 	return hmac.Equal(m.Sum(nil), want)
+}
+
+// HubSubscription is a subscription at feedmux's own hub: a reader's
+// callback that is sent every new version of a feedmux feed.
+type HubSubscription struct {
+	Topic     string    // the feedmux feed URL, query included
+	Callback  string    // where each new version is posted
+	Secret    string    // signs each post; "" for none
+	LeaseEnd  time.Time // when the subscription ends unless renewed
+	Delivered string    // the ETag of the last version delivered (or current at verification)
+	Failures  int       // failed deliveries in a row
+	NextTry   time.Time // when a failed delivery is tried again; zero: at the next change
+	LastError string    // why the last delivery failed
 }

@@ -53,6 +53,11 @@ type FetcherConfig struct {
 // Config returns the settings the Fetcher was built with.
 func (f *Fetcher) Config() FetcherConfig { return f.cfg }
 
+// Client is the Fetcher's HTTP client, guarded when its config has a
+// Guard: for requests other than fetches, such as a WebSub hub's to its
+// subscribers' callbacks.
+func (f *Fetcher) Client() *http.Client { return f.client }
+
 // NewFetcher returns a Fetcher with its own tuned HTTP client.
 func NewFetcher(cfg FetcherConfig) *Fetcher {
 	given := cfg

@@ -296,9 +296,14 @@ func parseLimit(s string) (int, error) {
 
 // baseURL is the configured public URL, else the scheme and host the
 // request came to.
-func (s *Server) baseURL(r *http.Request) string {
-	if u := s.cfg.Load().BaseURL; u != "" {
-		return strings.TrimSuffix(u, "/")
+func (s *Server) baseURL(r *http.Request) string { return BaseURL(s.cfg.Load().BaseURL, r) }
+
+// BaseURL is configured (a [server] base_url) without its final slash, or
+// when it is empty the scheme and host r came to: the base of every URL
+// feedmux names in its answer to r.
+func BaseURL(configured string, r *http.Request) string {
+	if configured != "" {
+		return strings.TrimSuffix(configured, "/")
 	}
 	scheme := "http"
 	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
