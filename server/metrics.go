@@ -26,6 +26,8 @@ type Metrics struct {
 	cacheMisses   prometheus.Counter
 	pages         *prometheus.CounterVec
 	pageExtract   prometheus.Histogram
+	hubDeliveries *prometheus.CounterVec
+	hubVerified   *prometheus.CounterVec
 }
 
 // MetricsSource answers the gauges read at each scrape.
@@ -90,9 +92,17 @@ func NewMetrics(src MetricsSource) *Metrics {
 			Help:    "Time taken to extract the article and metadata from one fetched page.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
+		hubDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedmux_websub_deliveries_total",
+			Help: "Content distributions of feedmux's hub to its subscribers by result: ok, failed (tried again later) or dropped (failed for the last time: the subscription ended).",
+		}, []string{"result"}),
+		hubVerified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "feedmux_websub_verifications_total",
+			Help: "Verifications of intent of feedmux's hub by result: confirmed or failed.",
+		}, []string{"result"}),
 	}
 	m.reg.MustRegister(m.polls, m.pollDuration, m.fetchedBytes, m.itemsInserted, m.itemsUpdated,
-		m.requests, m.cacheHits, m.cacheMisses, m.pages, m.pageExtract,
+		m.requests, m.cacheHits, m.cacheMisses, m.pages, m.pageExtract, m.hubDeliveries, m.hubVerified,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&sourceCollector{src: src,
 			feeds: prometheus.NewDesc("feedmux_feeds", "Configured source feeds by health: ok, failing, gone.", []string{"state"}, nil),
@@ -107,6 +117,11 @@ func NewMetrics(src MetricsSource) *Metrics {
 				"Items of full_content feeds whose article page is yet to be fetched (retries included); they show their feed's text until then.", nil, nil),
 		})
 	m.pages.WithLabelValues("fetched")
+	for _, r := range []string{"ok", "failed", "dropped"} {
+		m.hubDeliveries.WithLabelValues(r)
+	}
+	m.hubVerified.WithLabelValues("confirmed")
+	m.hubVerified.WithLabelValues("failed")
 	m.pages.WithLabelValues("failed")
 	m.polls.WithLabelValues("error", "storage")
 	// Every label value exists from the start, so a rate over it works
@@ -142,6 +157,28 @@ func (m *Metrics) ObservePage(fetched bool, extract time.Duration) {
 	} else {
 		m.pages.WithLabelValues("failed").Inc()
 	}
+}
+
+// ObserveHubDelivery records one delivery attempt of the WebSub hub:
+// "ok", "failed" or "dropped".
+func (m *Metrics) ObserveHubDelivery(result string) { m.hubDeliveries.WithLabelValues(result).Inc() }
+
+// ObserveHubVerification records one verification of intent.
+func (m *Metrics) ObserveHubVerification(confirmed bool) {
+	if confirmed {
+		m.hubVerified.WithLabelValues("confirmed").Inc()
+	} else {
+		m.hubVerified.WithLabelValues("failed").Inc()
+	}
+}
+
+// WatchHubSubscriptions exports count, read at each scrape, as the gauge
+// of the hub's subscriptions.
+func (m *Metrics) WatchHubSubscriptions(count func() int) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "feedmux_websub_subscriptions",
+		Help: "Verified subscriptions at feedmux's WebSub hub.",
+	}, func() float64 { return float64(count()) }))
 }
 
 func (m *Metrics) observeRequest(format string, status int, hit bool) {

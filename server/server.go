@@ -120,6 +120,7 @@ type Server struct {
 	ln    net.Listener
 	cfg   atomic.Pointer[Config]
 	cache *cache
+	mux   *http.ServeMux
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -135,8 +136,9 @@ func New(db Store, log *slog.Logger) *Server {
 	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now, cache: newCache(defaultCacheBytes)}
 	s.cfg.Store(&Config{MaxAge: DefaultMaxAge})
 	s.cache.now = s.now
+	s.mux = s.routes()
 	s.srv = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -175,7 +177,14 @@ func (s *Server) Invalidate(tags []string) {
 }
 
 // Handler returns the HTTP handler of every route.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Handle adds a route of another part to the server's, such as the
+// WebSub hub's at HubPath; call it before Serve.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// routes is the handler of the server's own routes.
+func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /tags/{file}", s.handleTag)

@@ -42,8 +42,8 @@ func (h *Hub) Run(ctx context.Context) error {
 		if !next.IsZero() {
 			wait = max(next.Sub(h.Now()), 0)
 		}
-		if again && (wait < 0 || h.Interval < wait) {
-			wait = h.Interval
+		if interval := h.interval(); again && (wait < 0 || interval < wait) {
+			wait = interval
 		}
 		again = false
 		timer.Stop()
@@ -57,7 +57,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.Wait()
 			return nil
 		case <-h.wake:
-			again = h.Interval > 0
+			again = h.interval() > 0
 		case <-tick:
 		}
 	}

@@ -76,13 +76,14 @@ type Hub struct {
 	limits Limits
 	client atomic.Pointer[http.Client]
 
-	// Base is the configured public URL ([server] base_url); when empty,
-	// a topic must be under the scheme and host the request came to.
-	Base string
-	// Interval is the server's render interval: a document changed less
-	// than this after it was rendered is served as it was until then, so
-	// the hub looks again once it has passed.
-	Interval time.Duration
+	// Base, when set, returns the configured public URL ([server]
+	// base_url); when it returns "", a topic must be under the scheme and
+	// host the request came to.
+	Base func() string
+	// Interval, when set, returns the server's render interval: a
+	// document changed less than this after it was rendered is served as
+	// it was until then, so the hub looks again once it has passed.
+	Interval func() time.Duration
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// OnVerify, when set, is called after each verification of intent:
@@ -160,6 +161,20 @@ func (h *Hub) load(ctx context.Context) error {
 	}
 	h.loaded = true
 	return nil
+}
+
+func (h *Hub) base() string {
+	if h.Base == nil {
+		return ""
+	}
+	return h.Base()
+}
+
+func (h *Hub) interval() time.Duration {
+	if h.Interval == nil {
+		return 0
+	}
+	return h.Interval()
 }
 
 // Wait waits for the verifications in flight, for a shutdown.

@@ -56,7 +56,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sub, err := h.parse(r)
 	if err == nil {
-		err = h.checkTopic(r.Context(), sub.topic, server.BaseURL(h.Base, r))
+		err = h.checkTopic(r.Context(), sub.topic, server.BaseURL(h.base(), r))
 	}
 	if err == nil {
 		err = h.reserve(sub)

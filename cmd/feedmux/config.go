@@ -8,6 +8,7 @@ import (
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
 	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/websub"
 )
 
 // Config is the content of feeds.toml.
@@ -20,7 +21,20 @@ type Config struct {
 	Topics  []TopicConfig        `toml:"topic"`
 	Stories StoriesConfig        `toml:"stories"`
 	Content ContentConfig        `toml:"content"`
+	WebSub  WebSubConfig         `toml:"websub"`
 	Feeds   []FeedConfig         `toml:"feed"`
+}
+
+// WebSubConfig is the [websub] table: the hub every output feed names.
+type WebSubConfig struct {
+	// Hub is an external hub that output feeds name instead of feedmux's
+	// own, and that feedmux pings on each change; "" for the built-in
+	// hub at {base_url}/websub.
+	Hub string `toml:"hub"`
+	// MaxSubscriptions and MaxPerHost bound the built-in hub's
+	// subscriptions, in all and per callback host.
+	MaxSubscriptions int `toml:"max_subscriptions"`
+	MaxPerHost       int `toml:"max_per_host"`
 }
 
 // ContentConfig is the [content] table: fetching the pages items link to.
@@ -145,6 +159,7 @@ func DefaultConfig() Config {
 			MaxItems:  aggregator.DefaultStoryConfig.MaxItems,
 		},
 		Content: ContentConfig{Workers: aggregator.DefaultPageWorkers},
+		WebSub:  WebSubConfig{MaxSubscriptions: websub.DefaultMaxSubscriptions, MaxPerHost: websub.DefaultMaxPerHost},
 		Storage: StorageConfig{Path: "data/feedmux.db", MaxAge: Duration(90 * 24 * time.Hour), MaxItemsPerFeed: 1000},
 		Poll: PollConfig{
 			Interval:       Duration(15 * time.Minute),
@@ -217,6 +232,7 @@ func (c *Config) ServerConfig() server.Config {
 		PrivateTags:    c.Server.PrivateTags,
 		Token:          c.Server.Token,
 		Version:        Version(),
+		Hub:            c.WebSub.Hub,
 	}
 	if len(c.Tags) > 0 {
 		sc.Tags = make(map[string]server.TagInfo, len(c.Tags))

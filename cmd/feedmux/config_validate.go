@@ -36,6 +36,7 @@ func (c *Config) validate(name string, pos map[string]unstable.Position) []error
 	c.validateTopics(ps)
 	c.validateFeeds(ps)
 	c.validateContent(ps)
+	c.validateWebSub(ps)
 	return ps.errs
 }
 
@@ -222,5 +223,23 @@ func (c *Config) validateContent(ps *problems) {
 	}
 	if c.Content.Workers < 1 {
 		ps.add("content.workers", "workers must be at least 1, not %d", c.Content.Workers)
+	}
+}
+
+func (c *Config) validateWebSub(ps *problems) {
+	w := c.WebSub
+	if w.Hub != "" {
+		if err := feedmux.ValidateFeedURL(w.Hub); err != nil {
+			ps.add("websub.hub", "websub.hub: %v", err)
+		}
+		if c.Server.BaseURL == "" {
+			ps.add("websub.hub", "websub.hub needs server.base_url: an external hub must be told the public URLs of the feeds")
+		}
+	}
+	if w.MaxSubscriptions < 1 {
+		ps.add("websub.max_subscriptions", "websub.max_subscriptions must be at least 1")
+	}
+	if w.MaxPerHost < 1 {
+		ps.add("websub.max_per_host", "websub.max_per_host must be at least 1")
 	}
 }

@@ -48,6 +48,9 @@ func (m *Main) Reload() error {
 	}
 	if fetchChanged || !slices.Equal(cfg.Content.AllowNetworks, m.Poller.Pages.AllowNetworks()) {
 		m.Poller.Pages.SetFetcher(aggregator.NewFetcher(cfg.ContentFetcherConfig()), cfg.Content.AllowNetworks)
+		if m.Hub != nil {
+			m.Hub.SetClient(m.hubClient(cfg))
+		}
 	}
 	m.Poller.SetFeeds(cfg.FeedList())
 	if changed {

@@ -150,6 +150,9 @@ func changeKey(t *testing.T, base Config, key, feedBase string) Config {
 		f.Set(reflect.ValueOf([]string{"staff"}))
 	case "content.allow_networks":
 		f.Set(reflect.ValueOf([]string{"127.0.0.1/32"}))
+	case "websub.hub":
+		f.SetString("https://hub.example.org/")
+		c.Server.BaseURL = "https://news.example.org" // an external hub needs it
 	case "storage.path":
 		f.SetString(base.Storage.Path + ".other")
 	case "tags":

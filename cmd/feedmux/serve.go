@@ -16,6 +16,7 @@ import (
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
 	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/websub"
 )
 
 // Main is the feedmux daemon: it owns the database, the poller and the HTTP
@@ -27,6 +28,9 @@ type Main struct {
 	DB     *storage.DB
 	Poller *aggregator.Poller
 	Server *server.Server
+	// Hub is feedmux's own WebSub hub; nil with an external [websub] hub.
+	Hub    *websub.Hub
+	pinger *websub.Pinger // of the external hub
 
 	// PruneInterval is how often retention runs; 0 means 1h.
 	PruneInterval time.Duration
@@ -149,7 +153,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Poller, err = m.newPoller(ctx, db); err != nil {
 		return err
 	}
-	m.Poller.OnChange = m.Server.Invalidate
+	m.Poller.OnChange = m.changed
 	metrics := server.NewMetrics(db)
 	m.Server.Metrics = metrics
 	m.Server.Ready = m.Poller.Ready
@@ -161,6 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.pollCtx, m.cancel = pollCtx, cancel
+	m.startWebSub(pollCtx, metrics)
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
@@ -252,7 +257,7 @@ func (m *Main) prune(ctx context.Context, r storage.Retention) {
 		case err != nil && ctx.Err() == nil:
 			m.log.Error("retention stopped", "error", err)
 		case res.Removed > 0 || res.Tombstones > 0:
-			m.Server.Invalidate(res.Tags)
+			m.changed(res.Tags)
 			m.log.Info("retention removed items", "items", res.Removed, "tombstones", res.Tombstones)
 		}
 		select {
