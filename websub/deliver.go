@@ -182,18 +182,24 @@ func (h *Hub) post(ctx context.Context, s feedmux.HubSubscription, doc document)
 	}
 	req.Header.Set("Content-Type", doc.header.Get("Content-Type"))
 	req.Header["Link"] = doc.header["Link"]
-	req.Header.Set("User-Agent", userAgent)
 	if s.Secret != "" {
 		req.Header.Set(feedmux.SignatureHeader, feedmux.HubSignature([]byte(s.Secret), doc.body))
 	}
-	resp, err := h.client.Load().Do(req)
+	return send(h.client.Load(), req, "the callback")
+}
+
+// send makes a POST whose only answer that matters is its status: any 2xx
+// is success; the body is read (a little of it) and dropped.
+func send(client *http.Client, req *http.Request, who string) error {
+	req.Header.Set("User-Agent", userAgent)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("the callback answered %s", resp.Status)
+		return fmt.Errorf("%s answered %s", who, resp.Status)
 	}
 	return nil
 }
