@@ -26,6 +26,8 @@ type Metrics struct {
 	cacheMisses   prometheus.Counter
 	pages         *prometheus.CounterVec
 	pageExtract   prometheus.Histogram
+	pushAccepted  prometheus.Counter
+	pushRejected  prometheus.Counter
 }
 
 // MetricsSource answers the gauges read at each scrape.
@@ -90,9 +92,17 @@ func NewMetrics(src MetricsSource) *Metrics {
 			Help:    "Time taken to extract the article and metadata from one fetched page.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}),
+		pushAccepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_push_accepted_total",
+			Help: "Documents WebSub hubs pushed that were signed with the subscription's secret, and read and stored.",
+		}),
+		pushRejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_push_rejected_total",
+			Help: "Documents pushed to a WebSub callback that were discarded: a wrong or missing X-Hub-Signature, or a document that did not read.",
+		}),
 	}
 	m.reg.MustRegister(m.polls, m.pollDuration, m.fetchedBytes, m.itemsInserted, m.itemsUpdated,
-		m.requests, m.cacheHits, m.cacheMisses, m.pages, m.pageExtract,
+		m.requests, m.cacheHits, m.cacheMisses, m.pages, m.pageExtract, m.pushAccepted, m.pushRejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&sourceCollector{src: src,
 			feeds: prometheus.NewDesc("feedmux_feeds", "Configured source feeds by health: ok, failing, gone.", []string{"state"}, nil),
@@ -141,6 +151,16 @@ func (m *Metrics) ObservePage(fetched bool, extract time.Duration) {
 		m.pageExtract.Observe(extract.Seconds())
 	} else {
 		m.pages.WithLabelValues("failed").Inc()
+	}
+}
+
+// ObservePush records one document a WebSub hub pushed: accepted
+// (signed and stored) or rejected.
+func (m *Metrics) ObservePush(accepted bool) {
+	if accepted {
+		m.pushAccepted.Inc()
+	} else {
+		m.pushRejected.Inc()
 	}
 }
 

@@ -106,6 +106,7 @@ type Server struct {
 	ln    net.Listener
 	cfg   atomic.Pointer[Config]
 	cache *cache
+	mux   *http.ServeMux
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -121,8 +122,10 @@ func New(db Store, log *slog.Logger) *Server {
 	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now, cache: newCache(defaultCacheBytes)}
 	s.cfg.Store(&Config{MaxAge: DefaultMaxAge})
 	s.cache.now = s.now
+	s.mux = http.NewServeMux()
+	s.routes()
 	s.srv = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -160,9 +163,18 @@ func (s *Server) Invalidate(tags []string) {
 	s.cache.invalidate(tags)
 }
 
-// Handler returns the HTTP handler of every route.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+// Handler returns the HTTP handler of every route, those added with
+// Handle included.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Handle adds a route of another part of feedmux, as net/http's
+// ServeMux.Handle does: cmd/feedmux mounts the poller's WebSub callbacks
+// with it. A pattern that conflicts with a route panics.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// routes registers the server's own routes.
+func (s *Server) routes() {
+	mux := s.mux
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /tags/{file}", s.handleTag)
 	mux.HandleFunc("GET /tags.opml", s.handleOPML)
@@ -184,7 +196,6 @@ func (s *Server) Handler() http.Handler {
 		}
 		s.Metrics.handler().ServeHTTP(w, r)
 	})
-	return mux
 }
 
 // handleReady answers 200 once the database answers and the first poll
