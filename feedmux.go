@@ -13,6 +13,8 @@ var (
 	ErrUnknownTag = errors.New("unknown tag")
 	// ErrFeedNotFound means the feed is neither configured nor stored.
 	ErrFeedNotFound = errors.New("feed not found")
+	// ErrUnknownCallback means no WebSub subscription has the callback id.
+	ErrUnknownCallback = errors.New("unknown callback")
 	// ErrStorage means the database could not take a write for a reason of
 	// the machine's: a full disk, a read-only file system, an I/O error,
 	// the configured size limit. It is never a source's fault.
@@ -109,6 +111,9 @@ type FeedState struct {
 	Items         int       // items stored
 	LastNewItem   time.Time
 	Pages         PageCounts // the article pages of its items (full_content)
+	// Push is the feed's WebSub subscription, zero when it has none
+	// (its Secret is never filled in here).
+	Push Push
 
 	// From the configuration, read back with the state.
 	ConfigTitle string

@@ -61,3 +61,40 @@ type HubSubscription struct {
 	NextTry   time.Time // when a failed delivery is tried again; zero: at the next change
 	LastError string    // why the last delivery failed
 }
+
+// Push is a WebSub subscription feedmux holds, as a subscriber, at the hub
+// a source's feed names, so that the hub pushes the feed's changes instead
+// of feedmux polling for them.
+type Push struct {
+	FeedURL    string // the configured URL of the source feed
+	Hub        string
+	Topic      string // the feed's self URL, else its URL
+	CallbackID string // the last path segment of the callback URL
+	// Secret signs the hub's content distributions. It is read only where
+	// a push is checked, never with a FeedState.
+	Secret    string
+	State     string        // PushSubscribing, PushActive, PushDenied, PushUnsubscribing, PushUnsubscribed
+	Lease     time.Duration // what the hub granted at the last verification
+	LeaseEnd  time.Time
+	Next      time.Time // when the subscription needs work next: a request, a renewal, forgetting it
+	Attempts  int       // requests made since the last verification of intent
+	LastError string
+	Pushes    int // content distributions stored
+	Rejected  int // content distributions discarded: wrong or missing signature
+	LastPush  time.Time
+}
+
+// States of a Push.
+const (
+	PushSubscribing   = "subscribing"   // asked for, not verified yet
+	PushActive        = "active"        // verified: the hub pushes until LeaseEnd
+	PushDenied        = "denied"        // the hub refused; polling goes on
+	PushUnsubscribing = "unsubscribing" // to be cancelled at the hub
+	PushUnsubscribed  = "unsubscribed"  // cancelled; forgotten once verified or at Next
+)
+
+// Active reports whether the hub pushes the feed's changes at now: the
+// subscription was verified and its lease has not ended.
+func (p *Push) Active(now time.Time) bool {
+	return p.State == PushActive && now.Before(p.LeaseEnd)
+}

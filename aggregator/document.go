@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/feedmux/feedmux"
@@ -23,6 +22,20 @@ type fetched struct {
 	bytes   int
 	floor   time.Duration // the shortest wait the source asked for
 	warning string
+	// read says a feed document was read, so hub and topic say whether it
+	// names a WebSub hub (hub "": it names none).
+	read       bool
+	hub, topic string
+}
+
+// document is one body of a feed: a source's answer to a poll, or a
+// content distribution its hub pushed.
+type document struct {
+	body        []byte
+	contentType string
+	url         string   // where it comes from: links resolve against it
+	links       []string // its HTTP Link headers
+	pushed      bool     // a hub pushed it: not a page to discover a feed in
 }
 
 // fetch gets the feed from where it is polled now, follows an HTML page to
@@ -62,22 +75,44 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 		return f, nil
 	}
 	f.bytes = len(resp.Body)
+	d := document{body: resp.Body, contentType: resp.ContentType, url: resp.URL, links: resp.Links}
+	discovered, err := p.read(ctx, feed, st, target, d, &f)
+	if discovered {
+		return p.fetch(ctx, feed, st) // the discovered feed's fetch takes a CPU slot of its own
+	}
+	if err != nil {
+		return f, err
+	}
+	st.ETag, st.LastModified = resp.Validators.ETag, resp.Validators.LastModified
+	return f, nil
+}
+
+// read turns one document of a feed into its items: it unpacks stray
+// gzip, decodes the charset, parses (a scrape page, or a feed, with
+// discovery and salvage), normalizes and tags the items into f, and
+// reads the WebSub hub the document names. It updates st's title, site
+// and, for a polled document, what readFeed records. Polls and pushes
+// both read through it: a pushed body is treated exactly as a polled one.
+func (p *Poller) read(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedState, target string, d document, f *fetched) (discovered bool, err error) {
 	// Parsing and sanitizing are the CPU-heavy part of a poll: at most one
 	// poll per core does it at once, so that the polls in flight do not
 	// hold their bodies half-parsed together. (Half the cores, as before,
 	// made a warm pass parse-bound on one core at 1.4-1.6x the floor, and
 	// bought serving no measurable latency: see BENCHMARKS.md.)
-	p.cpu <- struct{}{}
-	release := sync.OnceFunc(func() { <-p.cpu })
-	defer release()
-	body, err := gunzipStray(resp.Body, fetcher.maxBody)
-	if err != nil {
-		return f, err
+	select {
+	case p.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
 	}
-	body = toUTF8(body, resp.ContentType)
-	base, err := url.Parse(resp.URL)
+	defer func() { <-p.cpu }()
+	body, err := gunzipStray(d.body, p.fetcher.Load().maxBody)
 	if err != nil {
-		return f, err
+		return false, err
+	}
+	body = toUTF8(body, d.contentType)
+	base, err := url.Parse(d.url)
+	if err != nil {
+		return false, err
 	}
 	var doc *gofeed.Feed
 	if feed.Scrape != nil {
@@ -86,22 +121,23 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 			err = fmt.Errorf("%w: %w", errParse, err)
 		}
 	} else {
-		var discovered bool
-		doc, discovered, err = p.readFeed(feed, st, target, body, resp.ContentType, base, &f)
+		doc, discovered, err = p.readFeed(feed, st, target, body, d, base, f)
 		if discovered {
-			release() // the discovered feed's fetch takes a slot of its own
-			return p.fetch(ctx, feed, st)
+			return true, nil
+		}
+		if err == nil {
+			f.read = true
+			f.hub, f.topic = hubOf(d.links, doc, body, base)
 		}
 	}
 	if err != nil {
-		return f, err
+		return false, err
 	}
-	st.ETag, st.LastModified = resp.Validators.ETag, resp.Validators.LastModified
 	st.Title = plainText(doc.Title)
 	st.SiteURL = absURL(base, doc.Link)
 	f.floor = max(f.floor, docFloor(doc))
 	f.items, f.memo = p.normalize(feed, doc, base)
-	return f, nil
+	return false, nil
 }
 
 // readFeed parses a body as a feed. An HTML page that announces a feed
@@ -110,10 +146,13 @@ func (p *Poller) fetch(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedS
 // with nothing to read is a parse error, and clears the validators so that
 // the next poll fetches it again instead of a 304 hiding that it is still
 // broken.
-func (p *Poller) readFeed(feed feedmux.Feed, st *feedmux.FeedState, target string, body []byte, contentType string,
+func (p *Poller) readFeed(feed feedmux.Feed, st *feedmux.FeedState, target string, body []byte, d document,
 	base *url.URL, f *fetched) (doc *gofeed.Feed, discovered bool, err error) {
 	doc, perr := parse(body)
-	if perr != nil && looksLikeHTML(body, contentType) {
+	if perr != nil && d.pushed && looksLikeHTML(body, d.contentType) {
+		return nil, false, fmt.Errorf("%w: the pushed document is an HTML page, not a feed", errParse)
+	}
+	if perr != nil && looksLikeHTML(body, d.contentType) {
 		if st.DiscoveredURL != "" && target == st.DiscoveredURL {
 			// The page's feed turned into a page itself: look again next time.
 			st.CurrentURL, st.DiscoveredURL = "", ""

@@ -145,7 +145,8 @@ type Response struct {
 	// CacheFor is how long the source asks clients to wait before asking
 	// again (Cache-Control max-age, else Expires); 0 when it says nothing.
 	CacheFor time.Duration
-	Body     []byte // decoded; nil for a 304
+	Links    []string // the Link header values (RFC 8288), where WebSub names a hub
+	Body     []byte   // decoded; nil for a 304
 }
 
 // StatusError is a source's answer that is neither a success nor a 304.
@@ -219,6 +220,7 @@ func (f *Fetcher) get(ctx context.Context, rawURL, accept string, v Validators) 
 			LastModified: resp.Header.Get("Last-Modified"),
 		},
 		CacheFor: cacheFor(resp.Header, now),
+		Links:    resp.Header.Values("Link"),
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
@@ -284,4 +286,36 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return max(t.Sub(now), 0)
 	}
 	return 0
+}
+
+// PostForm posts form, form-encoded, to rawURL and returns the status of
+// the answer, whose body it discards: for requests to WebSub hubs. A status
+// outside 2xx is a *StatusError.
+func (f *Fetcher) PostForm(ctx context.Context, rawURL string, form url.Values) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if f.userAgent != "" {
+		req.Header.Set("User-Agent", f.userAgent)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		se := &StatusError{Code: resp.StatusCode}
+		if se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable {
+			se.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), f.Now())
+		}
+		return resp.StatusCode, se
+	}
+	return resp.StatusCode, nil
 }

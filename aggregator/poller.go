@@ -53,8 +53,13 @@ type Poller struct {
 	Stories *Grouper
 	// Pages, when set, fetches the pages of full_content feeds' items:
 	// Run does it beside polling.
-	Pages     *Pages
-	unchanged *unchanged // the source items of each feed's last stored poll
+	Pages *Pages
+	// Push, when set, subscribes at the WebSub hubs sources name: Run
+	// makes and renews the subscriptions beside polling, and Callback
+	// answers the hubs.
+	Push         *Subscriber
+	pushInterval atomic.Int64 // see SetPushInterval
+	unchanged    *unchanged   // the source items of each feed's last stored poll
 
 	// StorageRetry is how often Run tries one poll while the database
 	// cannot be written; 0 means DefaultStorageRetry.
@@ -186,7 +191,7 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 		return Result{}, ctx.Err()
 	}
 	res := Result{Status: st.LastStatus, Bytes: f.bytes, Warning: f.warning}
-	interval := clamp(feed.Interval, p.minInterval(), p.maxInterval())
+	interval := clamp(p.pollInterval(feed, &st, start), p.minInterval(), p.maxInterval())
 	var wait time.Duration
 	if err != nil {
 		st.Errors++
@@ -217,6 +222,22 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 	p.unchanged.remember(feed.URL, f.memo)
 	res.Inserted, res.Updated = saved.Inserted, saved.Updated
 	res.Unchanged = f.memo.unchanged()
+	p.stored(feed, saved)
+	if p.Push != nil && f.read {
+		if err := p.observeHub(context.WithoutCancel(ctx), feed, st.Push, f.hub, f.topic); err != nil {
+			p.log.Warn("push: subscription not recorded", "feed", feed.URL, "error", err)
+		}
+	}
+	if err != nil {
+		return res, fmt.Errorf("poll %s: %w", feed.URL, err)
+	}
+	return res, nil
+}
+
+// stored tells the parts beside polling what storing a feed's items
+// changed, for a poll and a push alike: the story grouper, the page
+// fetcher, and OnChange (the server's cache).
+func (p *Poller) stored(feed feedmux.Feed, saved storage.SaveResult) {
 	if len(saved.New) > 0 && p.Stories != nil {
 		p.wakeGrouping() // the new items wait for it; the poll does not
 	}
@@ -227,10 +248,6 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 		slices.Sort(changed)
 		p.OnChange(slices.Compact(changed))
 	}
-	if err != nil {
-		return res, fmt.Errorf("poll %s: %w", feed.URL, err)
-	}
-	return res, nil
 }
 
 func (p *Poller) minInterval() time.Duration { return p.intervals.Load()[0] }

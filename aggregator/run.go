@@ -69,6 +69,13 @@ func (p *Poller) Run(ctx context.Context) error {
 			p.runPages(ctx)
 		}()
 	}
+	if p.Push != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.runPush(ctx)
+		}()
+	}
 	for {
 		now := p.Now()
 		pause.observe(p.db.WriteHealth(), now)

@@ -52,6 +52,17 @@ func extValue(exts []ext.Extension) string {
 	return strings.TrimSpace(exts[0].Value)
 }
 
+// pollInterval is how often feed is polled: its interval, or while its
+// hub pushes its changes (an active lease at now), the push interval when
+// that is longer. Polling goes on then as a fallback: a hub can fail
+// silently.
+func (p *Poller) pollInterval(feed feedmux.Feed, st *feedmux.FeedState, now time.Time) time.Duration {
+	if st.Push.Active(now) {
+		return max(feed.Interval, p.PushInterval())
+	}
+	return feed.Interval
+}
+
 // clamp bounds d to [lo, hi].
 func clamp(d, lo, hi time.Duration) time.Duration {
 	return min(max(d, lo), hi)

@@ -17,9 +17,10 @@ import (
 var feedsHTML string
 
 var feedsTemplate = template.Must(template.New("feeds").Funcs(template.FuncMap{
-	"ago":   ago,
-	"until": until,
-	"stamp": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"ago":       ago,
+	"until":     until,
+	"stamp":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"pushState": pushState,
 	"ms": func(d time.Duration) string {
 		return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
 	},
@@ -89,6 +90,37 @@ type feedStatus struct {
 	Items         int         `json:"items"`
 	LastNewItem   *time.Time  `json:"last_new_item"`
 	Pages         *pageStatus `json:"pages,omitempty"`
+	Push          *pushStatus `json:"push,omitempty"`
+}
+
+// pushStatus is what /feeds.json says of a source's WebSub subscription.
+type pushStatus struct {
+	Hub       string     `json:"hub"`
+	Topic     string     `json:"topic"`
+	State     string     `json:"state"` // subscribing, active, denied, expired
+	LeaseEnd  *time.Time `json:"lease_end"`
+	LastError string     `json:"last_error"`
+	Pushes    int        `json:"pushes"`
+	Rejected  int        `json:"rejected"`
+	LastPush  *time.Time `json:"last_push"`
+}
+
+func pushOf(st *feedmux.FeedState, now time.Time) *pushStatus {
+	p := st.Push
+	if p.Hub == "" {
+		return nil
+	}
+	return &pushStatus{Hub: p.Hub, Topic: p.Topic, State: pushState(p, now), LeaseEnd: timePtr(p.LeaseEnd),
+		LastError: p.LastError, Pushes: p.Pushes, Rejected: p.Rejected, LastPush: timePtr(p.LastPush)}
+}
+
+// pushState is a subscription's state as /feeds shows it: an active one
+// whose lease ended (a renewal not verified in time) is "expired".
+func pushState(p feedmux.Push, now time.Time) string {
+	if p.State == feedmux.PushActive && !p.Active(now) {
+		return "expired"
+	}
+	return p.State
 }
 
 // pageStatus is what /feeds.json says of a full_content feed's pages.
@@ -127,7 +159,7 @@ func (s *Server) handleFeedsJSON(w http.ResponseWriter, r *http.Request) {
 			Tags: nonNil(st.Tags), Health: st.Health(), LastPoll: timePtr(st.LastPoll),
 			LastStatus: st.LastStatus, LastError: st.LastError, Errors: st.Errors,
 			NextCheck: timePtr(st.NextCheck), Items: st.Items, LastNewItem: timePtr(st.LastNewItem),
-			Pages: pagesOf(st),
+			Pages: pagesOf(st), Push: pushOf(st, s.Now()),
 		})
 	}
 	doc := map[string]any{"feeds": out, "storage": map[string]any{"writable": true}}

@@ -28,6 +28,8 @@ type Metrics struct {
 	pageExtract   prometheus.Histogram
 	hubDeliveries *prometheus.CounterVec
 	hubVerified   *prometheus.CounterVec
+	pushAccepted  prometheus.Counter
+	pushRejected  prometheus.Counter
 }
 
 // MetricsSource answers the gauges read at each scrape.
@@ -100,9 +102,18 @@ func NewMetrics(src MetricsSource) *Metrics {
 			Name: "feedmux_websub_verifications_total",
 			Help: "Verifications of intent of feedmux's hub by result: confirmed or failed.",
 		}, []string{"result"}),
+		pushAccepted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_push_accepted_total",
+			Help: "Documents WebSub hubs pushed that were signed with the subscription's secret, and read and stored.",
+		}),
+		pushRejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "feedmux_push_rejected_total",
+			Help: "Documents pushed to a WebSub callback that were discarded: a wrong or missing X-Hub-Signature, or a document that did not read.",
+		}),
 	}
 	m.reg.MustRegister(m.polls, m.pollDuration, m.fetchedBytes, m.itemsInserted, m.itemsUpdated,
 		m.requests, m.cacheHits, m.cacheMisses, m.pages, m.pageExtract, m.hubDeliveries, m.hubVerified,
+		m.pushAccepted, m.pushRejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&sourceCollector{src: src,
 			feeds: prometheus.NewDesc("feedmux_feeds", "Configured source feeds by health: ok, failing, gone.", []string{"state"}, nil),
@@ -179,6 +190,16 @@ func (m *Metrics) WatchHubSubscriptions(count func() int) {
 		Name: "feedmux_websub_subscriptions",
 		Help: "Verified subscriptions at feedmux's WebSub hub.",
 	}, func() float64 { return float64(count()) }))
+}
+
+// ObservePush records one document a WebSub hub pushed: accepted
+// (signed and stored) or rejected.
+func (m *Metrics) ObservePush(accepted bool) {
+	if accepted {
+		m.pushAccepted.Inc()
+	} else {
+		m.pushRejected.Inc()
+	}
 }
 
 func (m *Metrics) observeRequest(format string, status int, hit bool) {

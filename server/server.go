@@ -136,7 +136,8 @@ func New(db Store, log *slog.Logger) *Server {
 	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now, cache: newCache(defaultCacheBytes)}
 	s.cfg.Store(&Config{MaxAge: DefaultMaxAge})
 	s.cache.now = s.now
-	s.mux = s.routes()
+	s.mux = http.NewServeMux()
+	s.routes()
 	s.srv = &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -176,16 +177,18 @@ func (s *Server) Invalidate(tags []string) {
 	s.cache.invalidate(tags)
 }
 
-// Handler returns the HTTP handler of every route.
+// Handler returns the HTTP handler of every route, those added with
+// Handle included.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// Handle adds a route of another part to the server's, such as the
-// WebSub hub's at HubPath; call it before Serve.
+// Handle adds a route of another part of feedmux, as net/http's
+// ServeMux.Handle does: cmd/feedmux mounts the poller's WebSub callbacks
+// with it. A pattern that conflicts with a route panics.
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
-// routes is the handler of the server's own routes.
-func (s *Server) routes() *http.ServeMux {
-	mux := http.NewServeMux()
+// routes registers the server's own routes.
+func (s *Server) routes() {
+	mux := s.mux
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /tags/{file}", s.handleTag)
 	mux.HandleFunc("GET /tags.opml", s.handleOPML)
@@ -207,7 +210,6 @@ func (s *Server) routes() *http.ServeMux {
 		}
 		s.Metrics.handler().ServeHTTP(w, r)
 	})
-	return mux
 }
 
 // handleReady answers 200 once the database answers and the first poll

@@ -13,7 +13,8 @@ import (
 
 // SyncFeeds records the configured feeds: new ones are added (due at once),
 // known ones take their configured title and tags, and feeds no longer
-// configured are marked inactive. Their items and state are kept.
+// configured are marked inactive. Their items and state are kept; their
+// push subscriptions are to be cancelled.
 func (db *DB) SyncFeeds(ctx context.Context, feeds []feedmux.Feed) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE feeds SET active = 0`); err != nil {
@@ -44,29 +45,47 @@ func (db *DB) SyncFeeds(ctx context.Context, feeds []feedmux.Feed) error {
 				return fmt.Errorf("sync feed %s: %w", f.URL, err)
 			}
 		}
-		return nil
+		// A feed no longer configured cancels its push subscription.
+		return retirePush(ctx, tx, `feed_id IN (SELECT id FROM feeds WHERE NOT active)`)
 	})
 }
 
-const feedStateColumns = `url, current_url, discovered_url, title, site_url, etag, last_modified,
-	last_poll, next_check, last_status, last_error, errors, gone, last_new_item,
+const feedStateColumns = `feeds.url, current_url, discovered_url, title, site_url, etag, last_modified,
+	last_poll, next_check, last_status, feeds.last_error, errors, gone, last_new_item,
 	(SELECT count(*) FROM items WHERE feed_id = feeds.id), config_title, tags,
+	coalesce(ps.hub, ''), coalesce(ps.topic, ''), coalesce(ps.state, ''), coalesce(ps.lease_seconds, 0),
+	coalesce(ps.lease_end, 0), coalesce(ps.next_action, 0), coalesce(ps.attempts, 0), coalesce(ps.last_error, ''),
+	coalesce(ps.pushes, 0), coalesce(ps.rejected, 0), coalesce(ps.last_push, 0),
 	(SELECT coalesce(sum(page_state = 2), 0) || ' ' || coalesce(sum(page_state = 3), 0) || ' ' ||
 		coalesce(sum(page_state IN (1, 4)), 0) || ' ' || coalesce(avg(CASE WHEN page_state = 2 THEN page_us END), 0)
 		FROM items WHERE feed_id = feeds.id AND page_state <> 0)`
+
+// feedStateFrom joins each feed to its live push subscription, if any.
+const feedStateFrom = ` FROM feeds LEFT JOIN push_subscriptions ps
+	ON ps.feed_id = feeds.id AND ps.state IN ('subscribing', 'active', 'denied')`
 
 func scanFeedState(row interface{ Scan(...any) error }) (feedmux.FeedState, error) {
 	var (
 		st                          feedmux.FeedState
 		lastPoll, next, lastNewItem int64
+		lease, leaseEnd, pushNext   int64
+		lastPush                    int64
 		tags, pages                 string
 		extractUS                   float64
 	)
+	ps := &st.Push
 	err := row.Scan(&st.URL, &st.CurrentURL, &st.DiscoveredURL, &st.Title, &st.SiteURL, &st.ETag, &st.LastModified,
 		&lastPoll, &next, &st.LastStatus, &st.LastError, &st.Errors, &st.Gone, &lastNewItem, &st.Items,
-		&st.ConfigTitle, &tags, &pages)
+		&st.ConfigTitle, &tags,
+		&ps.Hub, &ps.Topic, &ps.State, &lease, &leaseEnd, &pushNext, &ps.Attempts, &ps.LastError,
+		&ps.Pushes, &ps.Rejected, &lastPush, &pages)
 	if err != nil {
 		return st, err
+	}
+	if ps.Hub != "" {
+		ps.FeedURL = st.URL
+		ps.Lease = time.Duration(lease) * time.Second
+		ps.LeaseEnd, ps.Next, ps.LastPush = fromUnix(leaseEnd), fromUnix(pushNext), fromUnix(lastPush)
 	}
 	if _, err := fmt.Sscan(pages, &st.Pages.Fetched, &st.Pages.Failed, &st.Pages.Waiting, &extractUS); err != nil {
 		return st, fmt.Errorf("pages of %s: %w", st.URL, err)
@@ -85,7 +104,7 @@ func scanFeedState(row interface{ Scan(...any) error }) (feedmux.FeedState, erro
 // FeedState returns what is known of the feed configured with url. It
 // returns feedmux.ErrFeedNotFound when the feed was never recorded.
 func (db *DB) FeedState(ctx context.Context, url string) (feedmux.FeedState, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT `+feedStateColumns+` FROM feeds WHERE url = ?`, url)
+	row := db.read.QueryRowContext(ctx, `SELECT `+feedStateColumns+feedStateFrom+` WHERE feeds.url = ?`, url)
 	st, err := scanFeedState(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("feed %s: %w", url, feedmux.ErrFeedNotFound)
@@ -98,7 +117,7 @@ func (db *DB) FeedState(ctx context.Context, url string) (feedmux.FeedState, err
 
 // FeedStates returns the state of every configured feed, by URL.
 func (db *DB) FeedStates(ctx context.Context) ([]feedmux.FeedState, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+feedStateColumns+` FROM feeds WHERE active ORDER BY url`)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+feedStateColumns+feedStateFrom+` WHERE active ORDER BY feeds.url`)
 	if err != nil {
 		return nil, fmt.Errorf("feed states: %w", err)
 	}

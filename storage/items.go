@@ -32,11 +32,41 @@ type SaveResult struct {
 // tags), unchanged ones left alone; nothing is deleted. An item's FirstSeen is
 // kept from its first insertion, and set to now when zero.
 func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedmux.Item) (SaveResult, error) {
+	res, err := db.saveItems(ctx, items, func(tx *sql.Tx) (int64, error) { return saveFeedState(ctx, tx, &st) })
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("save items of %s: %w", st.URL, err)
+	}
+	return res, nil
+}
+
+// AddItems stores items of the feed configured with feedURL as SaveItems
+// does, without touching the feed's state (its validators, schedule and
+// errors belong to polling): for the items a hub pushed. Nothing is
+// deleted, as by SaveItems; the feed must have been stored
+// (feedmux.ErrFeedNotFound otherwise).
+func (db *DB) AddItems(ctx context.Context, feedURL string, items []feedmux.Item) (SaveResult, error) {
+	res, err := db.saveItems(ctx, items, func(tx *sql.Tx) (int64, error) {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM feeds WHERE url = ?`, feedURL).Scan(&id)
+		if err == sql.ErrNoRows {
+			err = feedmux.ErrFeedNotFound
+		}
+		return id, err
+	})
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("add items of %s: %w", feedURL, err)
+	}
+	return res, nil
+}
+
+// saveItems writes items in one transaction, under the feed whose row id
+// feed returns in it.
+func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sql.Tx) (int64, error)) (SaveResult, error) {
 	var res SaveResult
 	now := db.Now().UTC()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res = SaveResult{}
-		feedID, err := saveFeedState(ctx, tx, &st)
+		feedID, err := feed(tx)
 		if err != nil || len(items) == 0 {
 			return err
 		}
@@ -61,10 +91,7 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 		slices.Sort(res.Tags)
 		return nil
 	})
-	if err != nil {
-		return SaveResult{}, fmt.Errorf("save items of %s: %w", st.URL, err)
-	}
-	return res, nil
+	return res, err
 }
 
 // saver writes the items of one poll of a feed, in its transaction.

@@ -80,6 +80,7 @@ type PollConfig struct {
 	Interval       Duration `toml:"interval"`
 	MinInterval    Duration `toml:"min_interval"`
 	MaxInterval    Duration `toml:"max_interval"`
+	PushInterval   Duration `toml:"push_interval"` // the polling of feeds a WebSub hub pushes
 	Concurrency    int      `toml:"concurrency"`
 	PerHost        int      `toml:"per_host"`
 	Timeout        Duration `toml:"timeout"`
@@ -165,6 +166,7 @@ func DefaultConfig() Config {
 			Interval:       Duration(15 * time.Minute),
 			MinInterval:    Duration(time.Minute),
 			MaxInterval:    Duration(24 * time.Hour),
+			PushInterval:   Duration(aggregator.DefaultPushInterval),
 			Concurrency:    8,
 			PerHost:        2,
 			Timeout:        Duration(30 * time.Second),

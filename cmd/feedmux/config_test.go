@@ -99,6 +99,11 @@ func TestParseConfig_Errors(t *testing.T) {
 			want: []string{"feeds.toml:2:"},
 		},
 		{
+			name: "push interval",
+			doc:  "[poll]\npush_interval = \"0s\"\n",
+			want: []string{`feeds.toml:2:17: poll.push_interval 0s is shorter than 1s`},
+		},
+		{
 			name: "every semantic problem at once",
 			doc: `[poll]
 interval = "500ms"

@@ -51,6 +51,9 @@ func (c *Config) validatePoll(ps *problems) {
 	if p.MaxInterval < p.MinInterval {
 		ps.add("poll.max_interval", "poll.max_interval %s is shorter than poll.min_interval %s", time.Duration(p.MaxInterval), time.Duration(p.MinInterval))
 	}
+	if time.Duration(p.PushInterval) < feedmux.MinInterval {
+		ps.add("poll.push_interval", "poll.push_interval %s is shorter than %s", time.Duration(p.PushInterval), feedmux.MinInterval)
+	}
 	if p.Concurrency < 1 {
 		ps.add("poll.concurrency", "poll.concurrency must be at least 1")
 	}

@@ -47,11 +47,16 @@ func (m *Main) Reload() error {
 		m.Poller.SetFetcher(aggregator.NewFetcher(cfg.FetcherConfig()))
 	}
 	if fetchChanged || !slices.Equal(cfg.Content.AllowNetworks, m.Poller.Pages.AllowNetworks()) {
-		m.Poller.Pages.SetFetcher(aggregator.NewFetcher(cfg.ContentFetcherConfig()), cfg.Content.AllowNetworks)
+		// One guarded client for article pages and WebSub hubs alike.
+		guarded := aggregator.NewFetcher(cfg.ContentFetcherConfig())
+		m.Poller.Pages.SetFetcher(guarded, cfg.Content.AllowNetworks)
+		m.Poller.Push.SetFetcher(guarded)
 		if m.Hub != nil {
-			m.Hub.SetClient(m.hubClient(cfg))
+			m.Hub.SetClient(guarded.Client())
 		}
 	}
+	m.Poller.SetPushInterval(time.Duration(cfg.Poll.PushInterval))
+	m.Poller.Push.SetBaseURL(cfg.Server.BaseURL)
 	m.Poller.SetFeeds(cfg.FeedList())
 	if changed {
 		m.retag(cfg)

@@ -11,7 +11,7 @@ import (
 // needing a restart: a key missing here can be forgotten but never ignored
 // silently.
 var liveKeys = map[string]bool{
-	"server.base_url":        true, // server.Configure
+	"server.base_url":        true, // server.Configure, Subscriber.SetBaseURL
 	"server.cache_max_age":   true,
 	"server.render_interval": true,
 	"server.private_tags":    true,
@@ -20,6 +20,7 @@ var liveKeys = map[string]bool{
 	"poll.interval":          true, // Poller.SetFeeds: each feed's interval
 	"poll.min_interval":      true, // Poller.SetIntervals
 	"poll.max_interval":      true,
+	"poll.push_interval":     true, // Poller.SetPushInterval
 	"poll.timeout":           true, // Poller.SetFetcher
 	"poll.connect_timeout":   true,
 	"poll.tls_timeout":       true,
@@ -29,7 +30,7 @@ var liveKeys = map[string]bool{
 	"aliases":                true, // Poller.SetRules, then stored items are re-tagged
 	"topic":                  true,
 	"feed":                   true, // Poller.SetFeeds
-	"content.allow_networks": true, // Pages.SetFetcher
+	"content.allow_networks": true, // Pages.SetFetcher, Subscriber.SetFetcher
 }
 
 // configKeys lists the keys of a configuration with their values: each

@@ -110,12 +110,15 @@ type runningParts struct {
 	Fetch     aggregator.FetcherConfig
 	Rules     string
 	Allowed   []string // the networks the article fetcher's guard allows
+	Push      time.Duration
+	PushBase  string // the base URL of the WebSub callbacks
 }
 
 func running(m *Main) runningParts {
 	lo, hi := m.Poller.Intervals()
 	return runningParts{m.Server.Config(), m.Poller.Feeds(), [2]time.Duration{lo, hi},
-		m.Poller.Fetcher().Config(), m.Poller.Rules().Fingerprint(), m.Poller.Pages.AllowNetworks()}
+		m.Poller.Fetcher().Config(), m.Poller.Rules().Fingerprint(), m.Poller.Pages.AllowNetworks(),
+		m.Poller.PushInterval(), m.Poller.Push.BaseURL()}
 }
 
 // want is what the running parts should hold of cfg.
@@ -126,7 +129,8 @@ func want(cfg Config) runningParts {
 	}
 	return runningParts{cfg.ServerConfig(), cfg.FeedList(),
 		[2]time.Duration{time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval)},
-		cfg.FetcherConfig(), tagger.Fingerprint(), cfg.Content.AllowNetworks}
+		cfg.FetcherConfig(), tagger.Fingerprint(), cfg.Content.AllowNetworks,
+		time.Duration(cfg.Poll.PushInterval), strings.TrimSuffix(cfg.Server.BaseURL, "/")}
 }
 
 // changeKey returns base with key set to another valid value.

@@ -158,6 +158,10 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Server.Metrics = metrics
 	m.Server.Ready = m.Poller.Ready
 	m.Poller.Pages.OnPage = func(_ feedmux.Feed, fetched bool, took time.Duration) { metrics.ObservePage(fetched, took) }
+	m.Poller.Push.OnPush = func(_ feedmux.Feed, accepted bool) { metrics.ObservePush(accepted) }
+	callback := m.Poller.Callback()
+	m.Server.Handle("GET "+aggregator.CallbackPath+"{id}", callback)
+	m.Server.Handle("POST "+aggregator.CallbackPath+"{id}", callback)
 	m.Poller.OnPoll = func(_ feedmux.Feed, res aggregator.Result, err error, took time.Duration) {
 		metrics.ObservePoll(res.Status, aggregator.ErrorKind(err), took, res.Bytes, res.Inserted, res.Updated)
 	}
@@ -213,7 +217,12 @@ func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Polle
 		return nil, fmt.Errorf("topic rules: %w", err)
 	}
 	p.SetRules(tagger)
-	p.Pages = aggregator.NewPages(aggregator.NewFetcher(cfg.ContentFetcherConfig()), cfg.Content.AllowNetworks, cfg.Content.Workers)
+	// Article pages and WebSub hubs are other people's addresses: one
+	// guarded client reaches both.
+	guarded := aggregator.NewFetcher(cfg.ContentFetcherConfig())
+	p.Pages = aggregator.NewPages(guarded, cfg.Content.AllowNetworks, cfg.Content.Workers)
+	p.Push = aggregator.NewSubscriber(guarded, cfg.Server.BaseURL)
+	p.SetPushInterval(time.Duration(cfg.Poll.PushInterval))
 	p.Stories = aggregator.NewGrouper(cfg.StoryConfig())
 	if err := p.LoadStories(ctx); err != nil {
 		return nil, err
