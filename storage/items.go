@@ -76,9 +76,9 @@ type saver struct {
 	wantPages bool // the feed has full_content: its new items' pages are fetched
 	anyBuried bool // the feed has tombstones: each item is checked against them
 
-	upsert, delTags, addTag, buried *sql.Stmt
-	copies                          *copies
-	changed                         map[string]bool // the tags whose items changed
+	upsert, delTags, addTag, buried, index *sql.Stmt
+	copies                                 *copies
+	changed                                map[string]bool // the tags whose items changed
 }
 
 func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*saver, error) {
@@ -99,6 +99,7 @@ func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*sa
 		{&sv.delTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
 		{&sv.addTag, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`},
 		{&sv.buried, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`},
+		{&sv.index, indexItemSQL},
 	} {
 		if *s.stmt, err = tx.PrepareContext(ctx, s.sql); err != nil {
 			sv.close()
@@ -113,7 +114,7 @@ func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*sa
 }
 
 func (sv *saver) close() {
-	for _, s := range []*sql.Stmt{sv.upsert, sv.delTags, sv.addTag, sv.buried} {
+	for _, s := range []*sql.Stmt{sv.upsert, sv.delTags, sv.addTag, sv.buried, sv.index} {
 		if s != nil {
 			s.Close()
 		}
@@ -144,18 +145,24 @@ func (sv *saver) save(it *feedmux.Item, res *SaveResult) error {
 	var (
 		id, version, sortTime int64
 		dupOf                 sql.NullInt64
+		article               string
 	)
 	err := sv.upsert.QueryRowContext(ctx,
 		sv.feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
 		string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
 		firstSeen.Unix(), itemHash(it, cats, encs), canonical,
 		it.Origin.Title, it.Origin.SiteURL, key, sv.wantPages,
-	).Scan(&id, &version, &sortTime, &dupOf)
+	).Scan(&id, &version, &sortTime, &dupOf, &article)
 	switch {
 	case err == sql.ErrNoRows:
 		return nil // unchanged
 	case err != nil:
 		return fmt.Errorf("save item %q: %w", it.Key, err)
+	}
+	if err := indexItem(ctx, sv.tx, sv.index, id, it.Title, it.Summary, it.Content, article); err != nil {
+		return fmt.Errorf("index item %q: %w", it.Key, err)
+	}
+	switch {
 	case version == 1:
 		res.Inserted++
 		pl, err := sv.copies.place(ctx, it, id, sv.feedID, sortTime, canonical, key)
@@ -252,7 +259,7 @@ var upsertItemSQL = `
 		` + pageOnUpdate + `,
 		version = items.version + 1
 	WHERE items.hash <> excluded.hash
-	RETURNING id, version, sort_time, dup_of`
+	RETURNING id, version, sort_time, dup_of, article`
 
 func collectTags(ctx context.Context, del *sql.Stmt, itemID int64, into map[string]bool) error {
 	tags, err := scanColumn[string](del.QueryContext(ctx, itemID))

@@ -1,0 +1,168 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// The search index, items_search, is a contentless FTS5 table
+// (contentless_delete=1) whose rowid is the item's id. It holds the text of
+// an item, not its markup: indexed as stored, every item's sanitized HTML
+// would make href, https, rel, noopener and p match nearly everything, and
+// a link's host match items that merely link to it. SQLite cannot take the
+// markup out itself, so storage writes the text from Go, in the
+// transaction that writes the item (saver.save, SavePage). Deletions need
+// no text: a trigger on items removes an item's row whatever deletes it
+// (retention, a feed's trimming, a cascade from its feed).
+//
+// Every item is indexed, copies (dup_of) included; the query leaves out
+// copies as /all does, so that a copy that becomes the first when the first
+// is removed is found without being indexed again.
+
+// searchFillKey is the meta key under which a schema change that created
+// the index records the last item id filled in; it is gone once every item
+// stored before is in the index.
+const searchFillKey = "search_fill"
+
+// indexItemSQL replaces an item's row in the index; contentless_delete lets
+// REPLACE drop the old row.
+const indexItemSQL = `INSERT OR REPLACE INTO items_search (rowid, title, body) VALUES (?, ?, ?)`
+
+// searchBody is the text searched besides the title: the item's summary,
+// its content and the article its page gave, each once.
+func searchBody(summary, content, article string) string {
+	parts := []string{htmlText(summary)}
+	for _, s := range []string{content, article} {
+		if s != "" && s != summary {
+			parts = append(parts, htmlText(s))
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// htmlText is the text of an HTML fragment: every tag a space, entities
+// decoded, the contents of script and style left out.
+func htmlText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) / 2)
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip := false
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			if !skip {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			skip = string(name) == "script" || string(name) == "style"
+			b.WriteByte(' ')
+		case html.EndTagToken, html.SelfClosingTagToken:
+			skip = false
+			b.WriteByte(' ')
+		}
+	}
+}
+
+// indexItem writes an item's text into the index, with stmt (indexItemSQL
+// prepared in tx) when not nil. Titles are plain text already.
+func indexItem(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, id int64, title, summary, content, article string) error {
+	if stmt == nil {
+		_, err := tx.ExecContext(ctx, indexItemSQL, id, title, searchBody(summary, content, article))
+		return err
+	}
+	_, err := stmt.ExecContext(ctx, id, title, searchBody(summary, content, article))
+	return err
+}
+
+// fillSearch puts the items stored before the index existed into it, a
+// batch per transaction, remembering how far it got so that an
+// interrupted fill goes on where it stopped when the database is next
+// opened. It does nothing once the fill is done.
+func (db *DB) fillSearch(ctx context.Context) error {
+	const batch = 2000
+	for {
+		done := false
+		err := db.inTx(ctx, func(tx *sql.Tx) error {
+			var last string
+			err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, searchFillKey).Scan(&last)
+			if err == sql.ErrNoRows {
+				done = true
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			from, err := strconv.ParseInt(last, 10, 64)
+			if err != nil {
+				return err
+			}
+			to, err := fillSearchBatch(ctx, tx, from, batch)
+			if err != nil {
+				return err
+			}
+			if to == from {
+				done = true
+				_, err = tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, searchFillKey)
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = ?`, strconv.FormatInt(to, 10), searchFillKey)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("fill the search index: %w", err)
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// fillSearchBatch indexes up to n items with ids above from and returns
+// the last id it indexed (from when there were none).
+func fillSearchBatch(ctx context.Context, tx *sql.Tx, from int64, n int) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, title, summary, content, article FROM items
+		WHERE id > ? ORDER BY id LIMIT ?`, from, n)
+	if err != nil {
+		return 0, err
+	}
+	type row struct {
+		id                               int64
+		title, summary, content, article string
+	}
+	var batch []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.title, &r.summary, &r.content, &r.article); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		batch = append(batch, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	stmt, err := tx.PrepareContext(ctx, indexItemSQL)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	for _, r := range batch {
+		if err := indexItem(ctx, tx, stmt, r.id, r.title, r.summary, r.content, r.article); err != nil {
+			return 0, err
+		}
+		from = r.id
+	}
+	return from, nil
+}
