@@ -50,6 +50,10 @@ func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedm
 				return err
 			}
 		}
+		// Before afterInsert, whose trimming may delete some of them.
+		if err := indexItems(ctx, tx, sv.search); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
 		if res.Inserted > 0 {
 			if err := db.afterInsert(ctx, tx, feedID, now, &res, sv.changed); err != nil {
 				return err
@@ -76,9 +80,10 @@ type saver struct {
 	wantPages bool // the feed has full_content: its new items' pages are fetched
 	anyBuried bool // the feed has tombstones: each item is checked against them
 
-	upsert, delTags, addTag, buried, index *sql.Stmt
-	copies                                 *copies
-	changed                                map[string]bool // the tags whose items changed
+	upsert, delTags, addTag, buried *sql.Stmt
+	copies                          *copies
+	changed                         map[string]bool // the tags whose items changed
+	search                          []searchRow     // the text of the items written, for the index
 }
 
 func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*saver, error) {
@@ -99,7 +104,6 @@ func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*sa
 		{&sv.delTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
 		{&sv.addTag, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`},
 		{&sv.buried, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`},
-		{&sv.index, indexItemSQL},
 	} {
 		if *s.stmt, err = tx.PrepareContext(ctx, s.sql); err != nil {
 			sv.close()
@@ -114,7 +118,7 @@ func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*sa
 }
 
 func (sv *saver) close() {
-	for _, s := range []*sql.Stmt{sv.upsert, sv.delTags, sv.addTag, sv.buried, sv.index} {
+	for _, s := range []*sql.Stmt{sv.upsert, sv.delTags, sv.addTag, sv.buried} {
 		if s != nil {
 			s.Close()
 		}
@@ -159,9 +163,7 @@ func (sv *saver) save(it *feedmux.Item, res *SaveResult) error {
 	case err != nil:
 		return fmt.Errorf("save item %q: %w", it.Key, err)
 	}
-	if err := indexItem(ctx, sv.tx, sv.index, id, it.Title, it.Summary, it.Content, article); err != nil {
-		return fmt.Errorf("index item %q: %w", it.Key, err)
-	}
+	sv.search = append(sv.search, searchRow{id: id, title: it.Title, summary: it.Summary, content: it.Content, article: article})
 	switch {
 	case version == 1:
 		res.Inserted++

@@ -145,7 +145,7 @@ func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, e
 		if err != nil {
 			return err
 		}
-		if err := indexItem(ctx, tx, nil, id, title, summary, content, u.Article); err != nil {
+		if err := indexItems(ctx, tx, []searchRow{{id, title, summary, content, u.Article}}); err != nil {
 			return err
 		}
 		tagsJSON, _ := json.Marshal(nonNil(u.Item.Tags))

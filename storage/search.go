@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // would make href, https, rel, noopener and p match nearly everything, and
 // a link's host match items that merely link to it. SQLite cannot take the
 // markup out itself, so storage writes the text from Go, in the
-// transaction that writes the item (saver.save, SavePage). Deletions need
+// transaction that writes the item (SaveItems, SavePage). Deletions need
 // no text: a trigger on items removes an item's row whatever deletes it
 // (retention, a feed's trimming, a cascade from its feed).
 //
@@ -29,9 +30,34 @@ import (
 // stored before is in the index.
 const searchFillKey = "search_fill"
 
-// indexItemSQL replaces an item's row in the index; contentless_delete lets
-// REPLACE drop the old row.
-const indexItemSQL = `INSERT OR REPLACE INTO items_search (rowid, title, body) VALUES (?, ?, ?)`
+// searchRow is an item's text for the index.
+type searchRow struct {
+	id                               int64
+	title, summary, content, article string
+}
+
+// indexItems writes the items' text into the index, replacing what it held
+// for them, in one statement: FTS5 writes what it has pending at each
+// statement's savepoint, so a statement per item would write a segment
+// per item (and then merge them) where one per poll writes one.
+func indexItems(ctx context.Context, tx *sql.Tx, rows []searchRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	vals := make([][3]any, len(rows))
+	for i, r := range rows {
+		// Titles are plain text already.
+		vals[i] = [3]any{r.id, r.title, searchBody(r.summary, r.content, r.article)}
+	}
+	b, err := json.Marshal(vals)
+	if err != nil {
+		return err
+	}
+	// contentless_delete lets REPLACE drop an updated item's old row.
+	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO items_search (rowid, title, body)
+		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`, string(b))
+	return err
+}
 
 // searchBody is the text searched besides the title: the item's summary,
 // its content and the article its page gave, each once.
@@ -72,17 +98,6 @@ func htmlText(s string) string {
 			b.WriteByte(' ')
 		}
 	}
-}
-
-// indexItem writes an item's text into the index, with stmt (indexItemSQL
-// prepared in tx) when not nil. Titles are plain text already.
-func indexItem(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, id int64, title, summary, content, article string) error {
-	if stmt == nil {
-		_, err := tx.ExecContext(ctx, indexItemSQL, id, title, searchBody(summary, content, article))
-		return err
-	}
-	_, err := stmt.ExecContext(ctx, id, title, searchBody(summary, content, article))
-	return err
 }
 
 // fillSearch puts the items stored before the index existed into it, a
@@ -136,13 +151,9 @@ func fillSearchBatch(ctx context.Context, tx *sql.Tx, from int64, n int) (int64,
 	if err != nil {
 		return 0, err
 	}
-	type row struct {
-		id                               int64
-		title, summary, content, article string
-	}
-	var batch []row
+	var batch []searchRow
 	for rows.Next() {
-		var r row
+		var r searchRow
 		if err := rows.Scan(&r.id, &r.title, &r.summary, &r.content, &r.article); err != nil {
 			rows.Close()
 			return 0, err
@@ -153,16 +164,8 @@ func fillSearchBatch(ctx context.Context, tx *sql.Tx, from int64, n int) (int64,
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	stmt, err := tx.PrepareContext(ctx, indexItemSQL)
-	if err != nil {
-		return 0, err
+	if len(batch) == 0 {
+		return from, nil
 	}
-	defer stmt.Close()
-	for _, r := range batch {
-		if err := indexItem(ctx, tx, stmt, r.id, r.title, r.summary, r.content, r.article); err != nil {
-			return 0, err
-		}
-		from = r.id
-	}
-	return from, nil
+	return batch[len(batch)-1].id, indexItems(ctx, tx, batch)
 }
