@@ -7,23 +7,23 @@ import (
 )
 
 // A search's page is read in one of three ways, chosen by how many items
-// match (counted up to searchDense), because ORDER BY sort_time is not the
-// index's order and no one way is quick for both rare and common words:
+// match, because ORDER BY sort_time is not the index's order and no one way
+// is quick for both rare and common words:
 //
 //   - up to searchFew matches: look each up and sort them (searchFewQuery).
 //     Walking the newest items instead would read every item to fill a
 //     page of a rare word.
-//   - up to searchDense: walk the newest items (of the tags) and keep those
-//     in the set of matches, which SQLite builds once per query.
-//   - more: walk the newest items and ask the index about each, which
-//     costs more per item but needs only about limit/density of them,
-//     where building the set of most items would cost tens of ms.
+//   - up to half the items: walk the newest items (of the tags) and keep
+//     those in the set of matches, which SQLite builds once per query: its
+//     cost grows with the matches, but is bounded by them and the walk.
+//   - more: walk the newest items and ask the index about each. That costs
+//     more per item, but a page needs only about twice its length of them,
+//     where building the set of most items costs tens of ms. Its worst
+//     case is a word in most items but in none of the newest, which would
+//     be asked about every item; a word in half of everything is not.
 //
-// BENCHMARKS.md ("Search") has the figures that set the two bounds.
-const (
-	searchFew   = 2000
-	searchDense = 25000
-)
+// Measured over 100,000 items: BENCHMARKS.md ("Search").
+const searchFew = 2000
 
 // walkSearch is how itemPageQuery keeps the items that match a search as
 // it walks the newest items: with the set of every match, or by asking the
@@ -35,9 +35,18 @@ type walkSearch struct {
 
 // searchPageQuery builds ItemPage's query for a filter with Search.
 func (db *DB) searchPageQuery(ctx context.Context, f ItemFilter, before Cursor, limit int) (string, []any, error) {
-	var n int
-	err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM
-		(SELECT rowid FROM items_search WHERE items_search MATCH ? LIMIT ?)`, f.Search, searchDense+1).Scan(&n)
+	// The span of ids bounds the number of items from above (retention
+	// leaves gaps) at the cost of two lookups, where count(*) would read
+	// every item. (One SELECT of both max and min would scan the table.)
+	var span int64
+	err := db.read.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM items) - (SELECT min(id) FROM items) + 1, 0)`).Scan(&span)
+	if err != nil {
+		return "", nil, err
+	}
+	half := max(span/2, searchFew)
+	var n int64
+	err = db.read.QueryRowContext(ctx, `SELECT count(*) FROM
+		(SELECT rowid FROM items_search WHERE items_search MATCH ? LIMIT ?)`, f.Search, half+1).Scan(&n)
 	if err != nil {
 		return "", nil, err
 	}
@@ -45,7 +54,7 @@ func (db *DB) searchPageQuery(ctx context.Context, f ItemFilter, before Cursor, 
 		q, args := searchFewQuery(f.Tags, f.Exclude, before, limit, f.Search)
 		return q, args, nil
 	}
-	q, args := itemPageQuery(f.Tags, f.Exclude, before, limit, walkSearch{match: f.Search, probe: n > searchDense})
+	q, args := itemPageQuery(f.Tags, f.Exclude, before, limit, walkSearch{match: f.Search, probe: n > half})
 	return q, args, nil
 }
 
