@@ -27,6 +27,8 @@ type feedRequest struct {
 	token  bool // the request carries the right token
 	// stories asks for one entry per story (?view=stories).
 	stories bool
+	// search, when its Match is set, keeps the items that match it.
+	search storage.Search
 }
 
 // handleTag serves /tags/{tag}.{format} and /tags/{a}+{b}.{format}.
@@ -49,19 +51,21 @@ func (s *Server) handleTag(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("at most %d tags in one feed", maxTags), http.StatusBadRequest)
 		return
 	}
-	s.serveFeed(w, r, tags, format)
+	s.serveFeed(w, r, feedRequest{tags: tags, format: format})
 }
 
 // handleAll serves /all.{format}.
 func (s *Server) handleAll(w http.ResponseWriter, r *http.Request) {
 	_, format, _ := splitFormat(strings.TrimPrefix(r.URL.Path, "/"))
-	s.serveFeed(w, r, nil, format)
+	s.serveFeed(w, r, feedRequest{format: format})
 }
 
-func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, tags []string, format string) {
+// serveFeed answers a request for the feed that req's tags, format and
+// search name; the rest of req comes from the query string.
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, req feedRequest) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	hit := s.feed(rec, r, tags, format)
-	s.Metrics.observeRequest(format, rec.status, hit)
+	hit := s.feed(rec, r, req)
+	s.Metrics.observeRequest(req.format, rec.status, hit)
 }
 
 // statusRecorder remembers the status a handler answered with.
@@ -77,10 +81,11 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // feed answers a request for an output feed and reports whether the
 // render cache answered it.
-func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, format string) (hit bool) {
+func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (hit bool) {
 	cfg := s.cfg.Load()
 	q := r.URL.Query()
-	req := feedRequest{tags: tags, format: format, token: cfg.tokenOK(q.Get("token"))}
+	tags, format := req.tags, req.format
+	req.token = cfg.tokenOK(q.Get("token"))
 	var err error
 	if req.limit, err = parseLimit(q.Get("limit")); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -89,6 +94,13 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, tags []string, for
 	view := q.Get("view")
 	if view == "" {
 		view = cfg.defaultView(tags)
+		if req.search.Match != "" {
+			view = ViewItems
+		}
+	}
+	if view == ViewStories && req.search.Match != "" {
+		http.Error(w, "a search serves items only: view=stories is not offered", http.StatusBadRequest)
+		return
 	}
 	switch view {
 	case ViewItems:
@@ -186,7 +198,7 @@ var (
 
 // renderFeed reads a page of items and renders it.
 func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, base string) (*rendered, error) {
-	filter := storage.ItemFilter{Tags: req.tags, Limit: req.limit, Before: req.before}
+	filter := storage.ItemFilter{Tags: req.tags, Limit: req.limit, Before: req.before, Search: req.search.Match}
 	if req.tags == nil && !req.token {
 		filter.Exclude = cfg.PrivateTags
 	}
@@ -212,6 +224,41 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 		return nil, err
 	}
 	now := s.Now().UTC().Truncate(time.Second)
+	ch := feedChannel(r, cfg, req, base, now)
+	q := r.URL.Query()
+	q.Del("before")
+	path := base + r.URL.Path
+	ch.FirstURL = pageURL(path, q)
+	if !page.Next.IsZero() {
+		q.Set("before", page.Next.String())
+		ch.NextURL = pageURL(path, q)
+	}
+	items := page.Items
+	if !req.token && len(cfg.PrivateTags) > 0 {
+		items = hideTags(items, cfg.PrivateTags)
+	}
+	modified := time.Time{}
+	for i := range items {
+		it := &items[i]
+		modified = latest(modified, updated(it), it.FirstSeen)
+	}
+	if len(items) > 0 {
+		ch.Updated = ch.clamp(modified)
+	} else {
+		modified = now
+	}
+	body, err := render(req.format, ch, items)
+	if err != nil {
+		return nil, err
+	}
+	doc := newRendered(key, req.tags, contentTypes[req.format], body, ch.clamp(modified))
+	doc.link = "<" + ch.HubURL + `>; rel="hub", <` + ch.SelfURL + `>; rel="self"`
+	return doc, nil
+}
+
+// feedChannel describes the feed req asks for: its title, description,
+// id and links.
+func feedChannel(r *http.Request, cfg *Config, req feedRequest, base string, now time.Time) channel {
 	ch := channel{
 		Title:       "feedmux: all",
 		Description: "The newest items of every source",
@@ -249,35 +296,10 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 				": the same event from every source, newest activity first"
 		}
 	}
-	q := r.URL.Query()
-	q.Del("before")
-	path := base + r.URL.Path
-	ch.FirstURL = pageURL(path, q)
-	if !page.Next.IsZero() {
-		q.Set("before", page.Next.String())
-		ch.NextURL = pageURL(path, q)
+	if req.search.Match != "" {
+		searchChannel(&ch, req)
 	}
-	items := page.Items
-	if !req.token && len(cfg.PrivateTags) > 0 {
-		items = hideTags(items, cfg.PrivateTags)
-	}
-	modified := time.Time{}
-	for i := range items {
-		it := &items[i]
-		modified = latest(modified, updated(it), it.FirstSeen)
-	}
-	if len(items) > 0 {
-		ch.Updated = ch.clamp(modified)
-	} else {
-		modified = now
-	}
-	body, err := render(req.format, ch, items)
-	if err != nil {
-		return nil, err
-	}
-	doc := newRendered(key, req.tags, contentTypes[req.format], body, ch.clamp(modified))
-	doc.link = "<" + ch.HubURL + `>; rel="hub", <` + ch.SelfURL + `>; rel="self"`
-	return doc, nil
+	return ch
 }
 
 // hideTags returns items without the tags in hidden, for readers without

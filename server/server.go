@@ -194,6 +194,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /tags.opml", s.handleOPML)
 	for _, f := range []string{formatRSS, formatAtom, formatJSON} {
 		mux.HandleFunc("GET /all."+f, s.handleAll)
+		mux.HandleFunc("GET /search."+f, s.handleSearch)
 	}
 	mux.HandleFunc("GET /feeds", s.handleFeeds)
 	mux.HandleFunc("GET /feeds.json", s.handleFeedsJSON)

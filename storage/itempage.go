@@ -21,6 +21,9 @@ type ItemFilter struct {
 	Exclude []string // leave out items carrying any of these tags
 	Before  Cursor   // only items after this one in newest-first order
 	Limit   int      // at most this many; 0 means 50
+	// Search, when set, keeps only the items that match it: an FTS5 query
+	// over their text, as ParseSearch writes it (Search.Match).
+	Search string
 }
 
 // Cursor is a position in the newest-first order of items, for paging.
@@ -87,7 +90,13 @@ func (db *DB) ItemPage(ctx context.Context, filter ItemFilter) (ItemPage, error)
 	if before.IsZero() {
 		before = Cursor{Time: math.MaxInt64, ID: math.MaxInt64}
 	}
-	query, args := itemPageQuery(filter.Tags, filter.Exclude, before, limit)
+	query, args := itemPageQuery(filter.Tags, filter.Exclude, before, limit, walkSearch{})
+	if filter.Search != "" {
+		var err error
+		if query, args, err = db.searchPageQuery(ctx, filter, before, limit); err != nil {
+			return ItemPage{}, fmt.Errorf("search %q: %w", filter.Search, err)
+		}
+	}
 	rows, cursors, err := db.queryItems(ctx, query, args...)
 	if err != nil {
 		return ItemPage{}, fmt.Errorf("items %q: %w", filter.Tags, err)
@@ -104,10 +113,12 @@ func (db *DB) ItemPage(ctx context.Context, filter ItemFilter) (ItemPage, error)
 }
 
 // itemPageQuery builds the query of ItemPage; it asks for limit+1 rows so
-// that the caller knows whether there is a next page.
-func itemPageQuery(tags, excluded []string, before Cursor, limit int) (string, []any) {
+// that the caller knows whether there is a next page. With a search, it
+// walks the newest items as without and keeps those that match, which is
+// quick when many do (see searchPageQuery).
+func itemPageQuery(tags, excluded []string, before Cursor, limit int, search walkSearch) (string, []any) {
 	// Arguments by number: ?1 ?2 the cursor, ?3 the limit, then the tags,
-	// then the excluded tags.
+	// then the excluded tags, then the search.
 	args := []any{before.Time, before.ID, limit + 1}
 	for _, tag := range tags {
 		args = append(args, tag)
@@ -124,9 +135,24 @@ func itemPageQuery(tags, excluded []string, before Cursor, limit int) (string, [
 				` AND x.tag IN (` + strings.Join(nums, ", ") + `))`
 		}
 	}
+	itemsIndex := ""
+	if search.match != "" {
+		args = append(args, search.match)
+		match := "?" + strconv.Itoa(len(args))
+		excludeTags := exclude
+		exclude = func(itemID string) string {
+			if search.probe {
+				return excludeTags(itemID) + ` AND EXISTS (SELECT 1 FROM items_search
+					WHERE items_search MATCH ` + match + ` AND rowid = ` + itemID + `)`
+			}
+			return excludeTags(itemID) + ` AND ` + itemID + ` IN (SELECT rowid FROM items_search WHERE items_search MATCH ` + match + `)`
+		}
+		// Else SQLite may look up every match by rowid and sort them.
+		itemsIndex = "INDEXED BY items_by_time"
+	}
 	var query string
 	if len(tags) == 0 {
-		query = `SELECT ` + itemColumns + ` FROM items i JOIN feeds f ON f.id = i.feed_id
+		query = `SELECT ` + itemColumns + ` FROM items i ` + itemsIndex + ` JOIN feeds f ON f.id = i.feed_id
 			WHERE (i.sort_time, i.id) < (?1, ?2) AND i.dup_of IS NULL ` + exclude("i.id") + `
 			ORDER BY i.sort_time DESC, i.id DESC LIMIT ?3`
 	} else {

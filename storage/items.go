@@ -80,6 +80,10 @@ func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sq
 				return err
 			}
 		}
+		// Before afterInsert, whose trimming may delete some of them.
+		if err := indexItems(ctx, tx, sv.search); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
 		if res.Inserted > 0 {
 			if err := db.afterInsert(ctx, tx, feedID, now, &res, sv.changed); err != nil {
 				return err
@@ -106,6 +110,7 @@ type saver struct {
 	upsert, delTags, addTag, buried *sql.Stmt
 	copies                          *copies
 	changed                         map[string]bool // the tags whose items changed
+	search                          []searchRow     // the text of the items written, for the index
 }
 
 func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*saver, error) {
@@ -171,18 +176,22 @@ func (sv *saver) save(it *feedmux.Item, res *SaveResult) error {
 	var (
 		id, version, sortTime int64
 		dupOf                 sql.NullInt64
+		article               string
 	)
 	err := sv.upsert.QueryRowContext(ctx,
 		sv.feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
 		string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
 		firstSeen.Unix(), itemHash(it, cats, encs), canonical,
 		it.Origin.Title, it.Origin.SiteURL, key, sv.wantPages,
-	).Scan(&id, &version, &sortTime, &dupOf)
+	).Scan(&id, &version, &sortTime, &dupOf, &article)
 	switch {
 	case err == sql.ErrNoRows:
 		return nil // unchanged
 	case err != nil:
 		return fmt.Errorf("save item %q: %w", it.Key, err)
+	}
+	sv.search = append(sv.search, searchRow{id: id, title: it.Title, summary: it.Summary, content: it.Content, article: article})
+	switch {
 	case version == 1:
 		res.Inserted++
 		pl, err := sv.copies.place(ctx, it, id, sv.feedID, sortTime, canonical, key)
@@ -279,7 +288,7 @@ var upsertItemSQL = `
 		` + pageOnUpdate + `,
 		version = items.version + 1
 	WHERE items.hash <> excluded.hash
-	RETURNING id, version, sort_time, dup_of`
+	RETURNING id, version, sort_time, dup_of, article`
 
 func collectTags(ctx context.Context, del *sql.Stmt, itemID int64, into map[string]bool) error {
 	tags, err := scanColumn[string](del.QueryContext(ctx, itemID))

@@ -128,18 +128,24 @@ func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, e
 	var tags []string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		tags = nil
-		var sortTime int64
+		var (
+			sortTime                int64
+			title, summary, content string
+		)
 		err := tx.QueryRowContext(ctx, `UPDATE items SET article = ?2, page_meta = ?3, page_state = 2, page_due = 0,
 			categories = ?4, enclosures = ?5, author = ?6, published = ?7,
 			sort_time = coalesce(?7, updated, first_seen),
 			page_us = CASE WHEN ?8 > 0 THEN ?8 ELSE page_us END
-			WHERE id = ?1 AND page_state IN (1, 4) RETURNING sort_time`,
+			WHERE id = ?1 AND page_state IN (1, 4) RETURNING sort_time, title, summary, content`,
 			id, u.Article, string(meta), string(cats), string(encs), u.Item.Author, nullUnix(u.Item.Published),
-			u.Extract.Microseconds()).Scan(&sortTime)
+			u.Extract.Microseconds()).Scan(&sortTime, &title, &summary, &content)
 		if err == sql.ErrNoRows {
 			return nil // changed or removed meanwhile: the next job sees it
 		}
 		if err != nil {
+			return err
+		}
+		if err := indexItems(ctx, tx, []searchRow{{id, title, summary, content, u.Article}}); err != nil {
 			return err
 		}
 		tagsJSON, _ := json.Marshal(nonNil(u.Item.Tags))

@@ -23,7 +23,7 @@ func TestItemPageQuery_Plan(t *testing.T) {
 		{"tag with exclusions", []string{"a"}, []string{"p"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			query, args := itemPageQuery(tc.tags, tc.excluded, Cursor{Time: 100, ID: 5}, 50)
+			query, args := itemPageQuery(tc.tags, tc.excluded, Cursor{Time: 100, ID: 5}, 50, walkSearch{})
 			rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
 			if err != nil {
 				t.Fatal(err)
@@ -42,6 +42,61 @@ func TestItemPageQuery_Plan(t *testing.T) {
 			want := "SEARCH t USING COVERING INDEX item_tags_by_time (tag=? AND (sort_time,item_id)<(?,?))"
 			if strings.Count(text, want) != len(tc.tags) || strings.Contains(text, "USE TEMP B-TREE FOR ORDER BY") && len(tc.tags) == 1 {
 				t.Errorf("plan does not range-scan the tag index once per tag:\n%s", text)
+			}
+		})
+	}
+}
+
+// TestSearchQuery_Plan checks the three ways a search page is read: few
+// matches from the index, sorted; many by walking the time index of the
+// items or of the tag.
+func TestSearchQuery_Plan(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	before := Cursor{Time: 100, ID: 5}
+	few := func() (string, []any) { return searchFewQuery(nil, []string{"p"}, before, 50, `"x"`) }
+	walk := func(tags []string, probe bool) func() (string, []any) {
+		return func() (string, []any) {
+			return itemPageQuery(tags, []string{"p"}, before, 50, walkSearch{match: `"x"`, probe: probe})
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		query func() (string, []any)
+		want  []string
+	}{
+		{"few", few, []string{"SCAN items_search VIRTUAL TABLE", "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)"}},
+		{"many", walk(nil, false), []string{"SEARCH i USING INDEX items_by_time (sort_time<?)", "LIST SUBQUERY"}},
+		{"dense", walk(nil, true), []string{"SEARCH i USING INDEX items_by_time (sort_time<?)", "SCAN items_search EXISTS VIRTUAL TABLE INDEX 0:=M"}},
+		{"many of a tag", walk([]string{"a"}, false), []string{"SEARCH t USING COVERING INDEX item_tags_by_time (tag=? AND (sort_time,item_id)<(?,?))", "LIST SUBQUERY"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			query, args := tc.query()
+			rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			text := strings.Join(plan, "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("plan lacks %q:\n%s", w, text)
+				}
+			}
+			if tc.name != "few" && strings.Contains(text, "TEMP B-TREE FOR ORDER BY") {
+				t.Errorf("a walk sorts:\n%s", text)
 			}
 		})
 	}

@@ -1,0 +1,182 @@
+package storage_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage"
+)
+
+// searchKeys returns the keys of every item that matches q under filter,
+// page by page (limit 2), in the order served.
+func searchKeys(tb testing.TB, db *storage.DB, q string, filter storage.ItemFilter) []string {
+	tb.Helper()
+	s, err := storage.ParseSearch(q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	filter.Search, filter.Limit = s.Match, 2
+	var ks []string
+	for range 100 {
+		page, err := db.ItemPage(tb.Context(), filter)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ks = append(ks, keys(page.Items)...)
+		if page.Next.IsZero() {
+			return ks
+		}
+		filter.Before = page.Next
+	}
+	tb.Fatalf("search %q: paging does not end", q)
+	return nil
+}
+
+func TestDB_Search(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	a := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
+	b := feedmux.Feed{URL: "https://b.example/rss", Title: "B"}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }
+	items := []feedmux.Item{
+		item("both", "Haniyeh meets officials in Tehran", at(-1), "middle-east"),
+		item("haniyeh", "Haniyeh speaks in Doha", at(-2), "middle-east"),
+		item("tehran", "Tehran traffic", at(-3), "iran"),
+		item("talks", "Talks resume", at(-4), "middle-east"),
+		item("stall", "Ceasefire talks stall; Haniyeh says no", at(-5), "middle-east"),
+		item("markup", "Markup only", at(-6), "tech"),
+		item("accents", "Tehrān in the news", at(-7), "iran", "security"),
+		item("reversed", "Talks on a ceasefire", at(-8), "middle-east"),
+	}
+	items[3].Content = `<p>The <b>ceasefire talks</b> resume in Cairo &amp; Doha</p>`
+	items[5].Content = `<div class="x"><a href="https://link.example/page" rel="noopener">a link</a></div>`
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, items); err != nil {
+		t.Fatal(err)
+	}
+	// The same article from B: a copy of "both", shown once.
+	cp := item("copy", "Haniyeh meets officials in Tehran (B)", at(-1), "world")
+	cp.URL = items[0].URL
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: b.URL}, []feedmux.Item{cp}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name, q string
+		filter  storage.ItemFilter
+		want    []string
+	}{
+		{"every word", "Haniyeh Tehran", storage.ItemFilter{}, []string{"both"}},
+		{"diacritics and case", "TEHRAN", storage.ItemFilter{}, []string{"both", "tehran", "accents"}},
+		{"phrase in content", `"ceasefire talks"`, storage.ItemFilter{}, []string{"talks", "stall"}},
+		{"phrase without a word", `"ceasefire talks" -Haniyeh`, storage.ItemFilter{}, []string{"talks"}},
+		{"or", "doha OR traffic", storage.ItemFilter{}, []string{"haniyeh", "tehran", "talks"}},
+		{"and with or", "haniyeh doha OR tehran", storage.ItemFilter{}, []string{"both", "haniyeh"}},
+		{"entities decoded", "cairo doha", storage.ItemFilter{}, []string{"talks"}},
+		{"markup is not text", "href OR https OR div OR noopener OR class", storage.ItemFilter{}, nil},
+		{"link text is", "link", storage.ItemFilter{}, []string{"markup"}},
+		{"tag", "tehran", storage.ItemFilter{Tags: []string{"iran"}}, []string{"tehran", "accents"}},
+		{"tag of the copy", "haniyeh", storage.ItemFilter{Tags: []string{"world"}}, []string{"both"}},
+		{"excluded tag", "tehran", storage.ItemFilter{Exclude: []string{"security"}}, []string{"both", "tehran"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := searchKeys(t, db, tc.q, tc.filter); !slices.Equal(got, tc.want) {
+				t.Errorf("search %q %+v = %q, want %q", tc.q, tc.filter, got, tc.want)
+			}
+		})
+	}
+
+	t.Run("an edit changes what matches", func(t *testing.T) {
+		edited := items[2]
+		edited.Title, edited.Content = "Isfahan traffic", "<p>Isfahan traffic</p>"
+		if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, []feedmux.Item{edited}); err != nil {
+			t.Fatal(err)
+		}
+		if got := searchKeys(t, db, "tehran traffic", storage.ItemFilter{}); got != nil {
+			t.Errorf("old title still matches: %q", got)
+		}
+		if got := searchKeys(t, db, "isfahan", storage.ItemFilter{}); !slices.Equal(got, []string{"tehran"}) {
+			t.Errorf("new title: %q, want [tehran]", got)
+		}
+	})
+}
+
+// TestDB_SearchArticle: the text of a fetched article is searched.
+func TestDB_SearchArticle(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	full := feedmux.Feed{URL: "https://full.example/rss", FullContent: true}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{full}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: full.URL}, []feedmux.Item{item("a", "A report", t0, "x")}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := db.DuePages(ctx, t0.Add(time.Hour), 10)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("due pages: %+v, %v", jobs, err)
+	}
+	if _, err := db.SavePage(ctx, jobs[0].ID, storage.PageUpdate{Article: "<p>Negotiators met in <i>Muscat</i>.</p>", Item: jobs[0].Item}); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, db, "muscat report", storage.ItemFilter{}); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("search of the article's text: %q, want [a]", got)
+	}
+}
+
+// TestDB_SearchRemoved: items that retention removes leave the index;
+// the copy that takes the place of a removed first is found instead.
+func TestDB_SearchRemoved(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := mustOpen(t, "")
+	a := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
+	b := feedmux.Feed{URL: "https://b.example/rss", Title: "B"}
+	if err := db.SyncFeeds(ctx, []feedmux.Feed{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	db.Retention = storage.Retention{MaxItemsPerFeed: 3}
+	var polled []feedmux.Item
+	for i := range 5 {
+		polled = append(polled, item(fmt.Sprint(i), fmt.Sprintf("Kestrel report %d", i), t0.Add(time.Duration(i)*time.Minute), "x"))
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, polled); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, db, "kestrel", storage.ItemFilter{}); !slices.Equal(got, []string{"4", "3", "2"}) {
+		t.Errorf("after the feed was trimmed to 3: %q, want [4 3 2]", got)
+	}
+
+	db.Retention = storage.Retention{}
+	old := item("old", "Osprey sighted", t0.Add(-72*time.Hour), "x")
+	old.URL, old.FirstSeen = "https://news.example/osprey", t0.Add(-72*time.Hour)
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: b.URL}, []feedmux.Item{old}); err != nil {
+		t.Fatal(err)
+	}
+	cp := item("copy", "Osprey sighted again", t0, "x")
+	cp.URL = old.URL
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, []feedmux.Item{cp}); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, db, "osprey", storage.ItemFilter{}); !slices.Equal(got, []string{"old"}) {
+		t.Errorf("an article and its copy: %q, want the first once", got)
+	}
+	if _, err := db.Prune(ctx, storage.Retention{MaxAge: 48 * time.Hour}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchKeys(t, db, "osprey", storage.ItemFilter{}); !slices.Equal(got, []string{"copy"}) {
+		t.Errorf("after the first was removed: %q, want its copy", got)
+	}
+	for q, want := range map[string]int{`"kestrel"`: 3, `"osprey"`: 1} {
+		if n, err := db.SearchMatches(ctx, q); err != nil || n != want {
+			t.Errorf("index rows matching %s: %d (%v), want %d: removed items stay in the index", q, n, err, want)
+		}
+	}
+}
