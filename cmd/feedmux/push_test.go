@@ -153,6 +153,7 @@ tags = ["wire"]
 	}
 
 	polled := sourceRequests.Load()
+	pushed := time.Now()
 	if code := hub.publish(t, sub, sub.Get("hub.secret"), pushedAtom(hub.URL, feedURL, "Pushed report")); code/100 != 2 {
 		t.Fatalf("signed push = %d, want 2xx", code)
 	}
@@ -168,6 +169,8 @@ tags = ["wire"]
 		}
 		return len(doc.Entries) == 2
 	})
+	t.Logf("the pushed item showed in /tags/wire.atom %v after the signed push began (the forged one included)", time.Since(pushed))
+
 	var titles []string
 	for _, e := range doc.Entries {
 		titles = append(titles, e.Title)
