@@ -17,10 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/charmap"
+
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/storage"
-	"golang.org/x/text/encoding/charmap"
 )
 
 // pollOnce polls a feed served by handler and returns the result, the
@@ -424,7 +425,7 @@ func TestPoller_OddDocuments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			items, err := db.Items(t.Context(), storage.ItemFilter{})
+			items, err := db.Items(t.Context(), feedmux.ItemFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -75,7 +75,7 @@ func TestPages_Retries(t *testing.T) {
 		t.Fatal(err)
 	}
 	content := func() map[string]string {
-		items, err := db.Items(t.Context(), storage.ItemFilter{})
+		items, err := db.Items(t.Context(), feedmux.ItemFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}

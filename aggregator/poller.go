@@ -237,7 +237,7 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 // stored tells the parts beside polling what storing a feed's items
 // changed, for a poll and a push alike: the story grouper, the page
 // fetcher, and OnChange (the server's cache).
-func (p *Poller) stored(feed feedmux.Feed, saved storage.SaveResult) {
+func (p *Poller) stored(feed feedmux.Feed, saved feedmux.SaveResult) {
 	if len(saved.New) > 0 && p.Stories != nil {
 		p.wakeGrouping() // the new items wait for it; the poll does not
 	}

@@ -100,7 +100,7 @@ func TestPoller_Poll(t *testing.T) {
 	if res.Status != 200 || res.Inserted != 1 || res.Updated != 0 {
 		t.Errorf("poll with one new item = %+v, want 200 with 1 inserted", res)
 	}
-	items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{"world"}})
+	items, err := db.Items(t.Context(), feedmux.ItemFilter{Tags: []string{"world"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestPoller_Failure(t *testing.T) {
 	if st.Errors != 0 || st.LastError != "" || !res.NextCheck.Equal(t0.Add(time.Minute)) {
 		t.Errorf("after recovery: state %+v, next %v", st, res.NextCheck)
 	}
-	items, _ := db.Items(t.Context(), storage.ItemFilter{})
+	items, _ := db.Items(t.Context(), feedmux.ItemFilter{})
 	if len(items) != 1 {
 		t.Errorf("%d items after failures, want the 1 stored before", len(items))
 	}
@@ -339,7 +339,7 @@ func TestPoller_RelativeURLs(t *testing.T) {
 	}
 	got := map[string]feedmux.Item{}
 	for _, tag := range []string{"news", "blog"} {
-		items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{tag}})
+		items, err := db.Items(t.Context(), feedmux.ItemFilter{Tags: []string{tag}})
 		if err != nil {
 			t.Fatal(err)
 		}

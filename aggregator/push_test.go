@@ -265,7 +265,7 @@ func (r *pushRig) state(t *testing.T) feedmux.FeedState {
 
 func (r *pushRig) titles(t *testing.T) []string {
 	t.Helper()
-	page, err := r.db.ItemPage(t.Context(), storage.ItemFilter{Tags: []string{"pushed"}})
+	page, err := r.db.ItemPage(t.Context(), feedmux.ItemFilter{Tags: []string{"pushed"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ type countingStore struct {
 	queries atomic.Int64
 }
 
-func (c *countingStore) ItemPage(ctx context.Context, f storage.ItemFilter) (storage.ItemPage, error) {
+func (c *countingStore) ItemPage(ctx context.Context, f feedmux.ItemFilter) (feedmux.ItemPage, error) {
 	c.queries.Add(1)
 	return c.DB.ItemPage(ctx, f)
 }
@@ -552,7 +552,7 @@ func TestHTTP_Stories(t *testing.T) {
 	if root == 0 {
 		root = ids["Эпизод 1 — Ελληνικά, العربية, 日本語"]
 	}
-	if _, err := ts.db.SaveGrouping(t.Context(), storage.Grouping{Stories: map[int64]int64{
+	if _, err := ts.db.SaveGrouping(t.Context(), feedmux.Grouping{Stories: map[int64]int64{
 		ids["Content with ]]> inside"]: root, ids["Same time as another source"]: root,
 	}}); err != nil {
 		t.Fatal(err)

@@ -115,11 +115,11 @@ func BenchmarkSearch(b *testing.B) {
 		{"tag two words", "apple iphone", []string{"t3"}, nil},
 		{"private excluded", "google", nil, []string{"t1", "t2"}},
 	} {
-		s, err := storage.ParseSearch(tc.q)
+		s, err := feedmux.ParseSearch(tc.q)
 		if err != nil {
 			b.Fatal(err)
 		}
-		matches, err := db.SearchMatches(b.Context(), s.Match)
+		matches, err := db.SearchMatches(b.Context(), &s)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func BenchmarkSearch(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				start := time.Now()
-				page, err := db.ItemPage(b.Context(), storage.ItemFilter{Search: s.Match, Tags: tc.tags, Exclude: tc.exclude})
+				page, err := db.ItemPage(b.Context(), feedmux.ItemFilter{Search: &s, Tags: tc.tags, Exclude: tc.exclude})
 				times = append(times, time.Since(start))
 				if err != nil {
 					b.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/storage"
 )
 
@@ -112,7 +113,7 @@ func TestCrash_SIGKILL(t *testing.T) {
 		if err := db.IntegrityCheck(t.Context()); err != nil {
 			t.Fatalf("%s: %v", after, err)
 		}
-		all, err := db.Items(t.Context(), storage.ItemFilter{Limit: feeds * items * 2})
+		all, err := db.Items(t.Context(), feedmux.ItemFilter{Limit: feeds * items * 2})
 		if err != nil {
 			t.Fatal(err)
 		}

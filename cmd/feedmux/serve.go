@@ -256,7 +256,7 @@ func (m *Main) Close() error {
 }
 
 // prune applies retention now and every PruneInterval until ctx ends.
-func (m *Main) prune(ctx context.Context, r storage.Retention) {
+func (m *Main) prune(ctx context.Context, r feedmux.Retention) {
 	interval := cmp.Or(m.PruneInterval, time.Hour)
 	t := time.NewTicker(interval)
 	defer t.Stop()

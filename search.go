@@ -1,0 +1,182 @@
+package feedmux
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits of a search query.
+const (
+	maxSearchBytes = 256
+	maxSearchTerms = 16
+)
+
+// Search is a parsed search query: the items that match every group
+// (one of its alternatives) and none of Not. Each store writes it in its
+// own query language.
+type Search struct {
+	Groups [][]SearchTerm
+	Not    []SearchTerm
+	// Normal is the query written out again in its one normal form: words
+	// lower case, terms in the order given but exclusions last, one space
+	// between them. Queries that differ only in case, spacing and where the
+	// exclusions stand have the same Normal, and Normal parses to itself.
+	Normal string
+}
+
+// SearchTerm is one word or phrase of a query.
+type SearchTerm struct {
+	Text   string // lower case, without the quotes
+	Phrase bool   // written in double quotes
+}
+
+// term is a SearchTerm as it is scanned.
+type term struct {
+	text   string // lower case, without the quotes
+	phrase bool   // written in double quotes
+	not    bool   // written with a leading '-'
+}
+
+// ParseSearch parses a search query: words that must all match, "phrases",
+// OR between two terms (a b OR c: a and either b or c), -word and -"phrase"
+// to leave out the items that match them. Its errors say what is wrong in
+// words a reader of the query understands.
+func ParseSearch(q string) (Search, error) {
+	if len(q) > maxSearchBytes {
+		return Search{}, fmt.Errorf("the query is too long: at most %d bytes", maxSearchBytes)
+	}
+	tokens, err := scanSearch(q)
+	if err != nil {
+		return Search{}, err
+	}
+	// groups are the terms that must all match, each a list of
+	// alternatives joined by OR; not the terms that must not.
+	var groups [][]term
+	var not []term
+	for i := 0; i < len(tokens); i++ {
+		t := tokens[i]
+		if t.text == "OR" && !t.phrase && !t.not {
+			return Search{}, errors.New("OR needs a word or phrase on both sides")
+		}
+		if t.not {
+			if i+1 < len(tokens) && isOr(tokens[i+1]) {
+				return Search{}, fmt.Errorf("OR cannot join an exclusion (-%s)", t.written())
+			}
+			not = append(not, t)
+			continue
+		}
+		group := []term{t}
+		for i+2 < len(tokens) && isOr(tokens[i+1]) {
+			next := tokens[i+2]
+			if isOr(next) {
+				return Search{}, errors.New("OR needs a word or phrase on both sides")
+			}
+			if next.not {
+				return Search{}, fmt.Errorf("OR cannot join an exclusion (-%s)", next.written())
+			}
+			group = append(group, next)
+			i += 2
+		}
+		if i+1 < len(tokens) && isOr(tokens[i+1]) && i+2 == len(tokens) {
+			return Search{}, errors.New("OR needs a word or phrase on both sides")
+		}
+		groups = append(groups, group)
+	}
+	switch {
+	case len(tokens) == 0:
+		return Search{}, errors.New("the query is empty: give at least one word")
+	case len(groups) == 0:
+		return Search{}, errors.New("the query only excludes: give at least one word that must match")
+	case len(not)+countTerms(groups) > maxSearchTerms:
+		return Search{}, fmt.Errorf("the query is too long: at most %d words and phrases", maxSearchTerms)
+	}
+	return buildSearch(groups, not), nil
+}
+
+func countTerms(groups [][]term) int {
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	return n
+}
+
+func isOr(t term) bool { return t.text == "OR" && !t.phrase && !t.not }
+
+// scanSearch splits a query into its terms; "OR" stays upper case, so
+// that ParseSearch can tell the operator from the word "or".
+func scanSearch(q string) ([]term, error) {
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(q, " "))
+	var tokens []term
+	for {
+		q = strings.TrimLeftFunc(q, unicode.IsSpace)
+		if q == "" {
+			return tokens, nil
+		}
+		var t term
+		if rest, ok := strings.CutPrefix(q, "-"); ok {
+			t.not, q = true, rest
+		}
+		if rest, ok := strings.CutPrefix(q, `"`); ok {
+			text, after, closed := strings.Cut(rest, `"`)
+			if !closed {
+				return nil, errors.New(`a phrase's double quote (") is not closed`)
+			}
+			t.text, t.phrase, q = strings.Join(strings.Fields(text), " "), true, after
+		} else {
+			end := strings.IndexFunc(q, func(r rune) bool { return unicode.IsSpace(r) || r == '"' })
+			if end < 0 {
+				end = len(q)
+			}
+			t.text, q = q[:end], q[end:]
+		}
+		if !strings.ContainsFunc(t.text, func(r rune) bool { return unicode.In(r, unicode.L, unicode.N) }) {
+			if t.not && !t.phrase && t.text == "" {
+				return nil, errors.New("a '-' must be followed by the word or phrase to leave out")
+			}
+			return nil, fmt.Errorf("%s has no letters or digits to search for", t.written())
+		}
+		if t.text != "OR" || t.phrase || t.not {
+			t.text = strings.ToLower(t.text)
+		}
+		tokens = append(tokens, t)
+	}
+}
+
+// written is the term as Normal writes it, without its '-'.
+func (t term) written() string {
+	if t.phrase {
+		return `"` + t.text + `"`
+	}
+	return t.text
+}
+
+// buildSearch keeps the parsed query and writes it in normal form.
+func buildSearch(groups [][]term, not []term) Search {
+	var s Search
+	var normal []string
+	for _, g := range groups {
+		var alts []SearchTerm
+		var words []string
+		for _, t := range g {
+			alts = append(alts, SearchTerm{Text: t.text, Phrase: t.phrase})
+			words = append(words, t.written())
+		}
+		s.Groups = append(s.Groups, alts)
+		normal = append(normal, strings.Join(words, " OR "))
+	}
+	for _, t := range not {
+		s.Not = append(s.Not, SearchTerm{Text: t.text, Phrase: t.phrase})
+		normal = append(normal, "-"+t.written())
+	}
+	s.Normal = strings.Join(normal, " ")
+	return s
+}
