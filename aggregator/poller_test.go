@@ -16,7 +16,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 var t0 = time.Date(2024, 3, 26, 12, 0, 0, 0, time.UTC)
@@ -31,9 +31,9 @@ func rss(items ...string) string {
 	return b.String()
 }
 
-func newPoller(t testing.TB) (*aggregator.Poller, *storage.DB) {
+func newPoller(t testing.TB) (*aggregator.Poller, *sqlite.DB) {
 	t.Helper()
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestPoller_BodyCap(t *testing.T) {
 		w.Write([]byte(rss(strings.Repeat("x", 4096))))
 	}))
 	defer srv.Close()
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // waitPolled waits until n feeds have a recorded poll.
-func waitPolled(t *testing.T, db *storage.DB, n int) {
+func waitPolled(t *testing.T, db *sqlite.DB, n int) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("%d feeds polled", n), func() bool {
 		states, err := db.FeedStates(t.Context())

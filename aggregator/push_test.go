@@ -21,7 +21,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // testHub is a minimal WebSub hub written for these tests from the
@@ -162,7 +162,7 @@ func atomFeed(hub, self string, titles ...string) string {
 // whose callbacks are served over loopback.
 type pushRig struct {
 	p        *aggregator.Poller
-	db       *storage.DB
+	db       *sqlite.DB
 	hub      *testHub
 	feed     feedmux.Feed
 	source   atomic.Value // the source's document
@@ -206,7 +206,7 @@ func newPushRig(t *testing.T, allow []string, noBase bool) *pushRig {
 // open (re)opens the database and builds a poller on it.
 func (r *pushRig) open(t *testing.T, allow []string, noBase bool) {
 	t.Helper()
-	db, err := storage.Open(t.Context(), r.dbPath)
+	db, err := sqlite.Open(t.Context(), r.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

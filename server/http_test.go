@@ -22,7 +22,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/server/servertest"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -34,7 +34,7 @@ var renderNow = t0.Add(time.Hour)
 
 // countingStore counts the queries the server makes.
 type countingStore struct {
-	*storage.DB
+	*sqlite.DB
 	queries atomic.Int64
 }
 
@@ -57,7 +57,7 @@ type testServer struct {
 
 func newTestServer(tb testing.TB, stored []feedmux.Item) *testServer {
 	tb.Helper()
-	db, err := storage.Open(tb.Context(), filepath.Join(tb.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "feedmux.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}

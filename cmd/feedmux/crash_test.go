@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // TestCrash_SIGKILL runs the real binary on a loopback farm and kills it
@@ -105,7 +105,7 @@ func TestCrash_SIGKILL(t *testing.T) {
 	}
 	check := func(after string) {
 		t.Helper()
-		db, err := storage.Open(t.Context(), dbPath)
+		db, err := sqlite.Open(t.Context(), dbPath)
 		if err != nil {
 			t.Fatalf("%s: open: %v", after, err)
 		}

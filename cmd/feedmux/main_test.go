@@ -26,7 +26,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/server/servertest"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // feedServer serves the feeds in testdata, with an ETag for the RSS one
@@ -516,7 +516,7 @@ func TestServe_SIGTERM(t *testing.T) {
 	case <-time.After(patience):
 		t.Fatalf("feedmux did not exit within %s of SIGTERM\n%s", patience, stderr.String())
 	}
-	db, err := storage.Open(context.Background(), dbPath)
+	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

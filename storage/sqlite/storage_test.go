@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"context"
@@ -13,18 +13,18 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 var t0 = time.Date(2024, 3, 26, 12, 0, 0, 0, time.UTC)
 
 // mustOpen opens a database in a temporary directory, closed at cleanup.
-func mustOpen(tb testing.TB, path string) *storage.DB {
+func mustOpen(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
 	if path == "" {
 		path = filepath.Join(tb.TempDir(), "data", "feedmux.db")
 	}
-	db, err := storage.Open(tb.Context(), path)
+	db, err := sqlite.Open(tb.Context(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestOpen_Reopen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "nested", "dir", "feedmux.db")
-	db, err := storage.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestOpen_Reopen(t *testing.T) {
 }
 
 func TestOpen_Memory(t *testing.T) {
-	if _, err := storage.Open(t.Context(), ":memory:"); err == nil {
+	if _, err := sqlite.Open(t.Context(), ":memory:"); err == nil {
 		t.Error("Open(:memory:) succeeded, want an error: pooled connections would not share it")
 	}
 }

@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import "github.com/feedmux/feedmux"
 
@@ -23,3 +23,6 @@ type (
 	StorySummary = feedmux.StorySummary
 	RetagRow     = feedmux.RetagRow
 )
+
+// The SQLite store is a whole feedmux.Store.
+var _ feedmux.Store = (*DB)(nil)

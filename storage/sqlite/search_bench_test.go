@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // searchBenchItems is the size of the search benchmark's database.
@@ -47,7 +47,7 @@ func readHeadlines(tb testing.TB) []string {
 // feed with one or two of ten tags (t0 ... t9). An item's title is a
 // headline, its summary another, its content sanitized-looking HTML of
 // five more with a link; times spread over 60 days, not in id order.
-func searchBenchDB(b *testing.B) *storage.DB {
+func searchBenchDB(b *testing.B) *sqlite.DB {
 	b.Helper()
 	ctx := b.Context()
 	db := mustOpen(b, "")

@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 const ceasefire = "Security Council demands immediate ceasefire in Gaza for Ramadan"
@@ -23,7 +23,7 @@ func aggregatorItems() (google, own feedmux.Item) {
 	return google, own
 }
 
-func syncAggregatorFeeds(t *testing.T, db *storage.DB) (google, aj feedmux.FeedState) {
+func syncAggregatorFeeds(t *testing.T, db *sqlite.DB) (google, aj feedmux.FeedState) {
 	t.Helper()
 	feeds := []feedmux.Feed{
 		{URL: "https://news.google.com/rss", Title: "Google News"},

@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"fmt"
@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // searchKeys returns the keys of every item that matches q under filter,
 // page by page (limit 2), in the order served.
-func searchKeys(tb testing.TB, db *storage.DB, q string, filter feedmux.ItemFilter) []string {
+func searchKeys(tb testing.TB, db *sqlite.DB, q string, filter feedmux.ItemFilter) []string {
 	tb.Helper()
 	s, err := feedmux.ParseSearch(q)
 	if err != nil {
