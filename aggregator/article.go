@@ -8,9 +8,9 @@ import (
 
 	"codeberg.org/readeck/go-readability/v2"
 	"github.com/PuerkitoBio/goquery"
-	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 	"golang.org/x/net/html"
+
+	"github.com/feedmux/feedmux"
 )
 
 // extractArticle takes the article out of a UTF-8 page: its HTML (not yet
@@ -21,10 +21,10 @@ import (
 //
 // Readability (readeck's port of Readability.js 0.6) was measured against
 // go-trafilatura on the article corpus; see the README for the figures.
-func extractArticle(page []byte, base *url.URL, remove []string) (string, storage.PageMeta) {
+func extractArticle(page []byte, base *url.URL, remove []string) (string, feedmux.PageMeta) {
 	doc, err := html.Parse(bytes.NewReader(page))
 	if err != nil {
-		return "", storage.PageMeta{}
+		return "", feedmux.PageMeta{}
 	}
 	gq := goquery.NewDocumentFromNode(doc)
 	meta := pageMeta(gq, base)

@@ -17,15 +17,16 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/charmap"
+
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage"
-	"golang.org/x/text/encoding/charmap"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // pollOnce polls a feed served by handler and returns the result, the
 // error and the stored state.
-func pollOnce(t *testing.T, p *aggregator.Poller, db *storage.DB, url string, interval time.Duration) (aggregator.Result, error, feedmux.FeedState) {
+func pollOnce(t *testing.T, p *aggregator.Poller, db *sqlite.DB, url string, interval time.Duration) (aggregator.Result, error, feedmux.FeedState) {
 	t.Helper()
 	res, err := p.Poll(t.Context(), feedmux.Feed{URL: url, Interval: interval, Categories: true})
 	st, serr := db.FeedState(t.Context(), url)
@@ -316,7 +317,7 @@ func TestPoller_Limits(t *testing.T) {
 	defer srv.Close()
 	defer close(stop) // before Close, which waits for the handlers
 
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +425,7 @@ func TestPoller_OddDocuments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			items, err := db.Items(t.Context(), storage.ItemFilter{})
+			items, err := db.Items(t.Context(), feedmux.ItemFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}

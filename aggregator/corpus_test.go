@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // corpusEntry is a row of testdata/corpus/MANIFEST.tsv.
@@ -85,7 +84,7 @@ func TestPoller_Corpus(t *testing.T) {
 			if e.Parses && res.Inserted >= e.Items {
 				matched++
 			}
-			items, err := db.Items(t.Context(), storage.ItemFilter{Limit: 500})
+			items, err := db.Items(t.Context(), feedmux.ItemFilter{Limit: 500})
 			if err != nil {
 				t.Fatal(err)
 			}

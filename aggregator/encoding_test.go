@@ -12,7 +12,6 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/server/servertest"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // TestPoller_EncodingsLikeFeedparser polls every encoding document of the
@@ -46,7 +45,7 @@ func TestPoller_EncodingsLikeFeedparser(t *testing.T) {
 			}
 			feed := feedmux.Feed{URL: srv.URL + "/" + name, Interval: time.Hour}
 			p.Poll(t.Context(), feed)
-			items, err := db.Items(t.Context(), storage.ItemFilter{Limit: 1000})
+			items, err := db.Items(t.Context(), feedmux.ItemFilter{Limit: 1000})
 			if err != nil {
 				t.Fatal(err)
 			}

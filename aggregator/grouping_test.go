@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // TestPoll_DoesNotWaitForGrouping: with the grouper held busy, a poll
@@ -25,7 +25,7 @@ func TestPoll_DoesNotWaitForGrouping(t *testing.T) {
 </channel></rss>`)
 	}))
 	t.Cleanup(srv.Close)
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // TestPoller_LinkForms: every form of item link the corpus shows, and that
@@ -45,7 +44,7 @@ func TestPoller_LinkForms(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{"x"}, Limit: 100})
+	items, err := db.Items(t.Context(), feedmux.ItemFilter{Tags: []string{"x"}, Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // TestPoller_AggregatorItems: an item that names its publisher (Google
@@ -46,7 +45,7 @@ func TestPoller_AggregatorItems(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{"x"}})
+	items, err := db.Items(t.Context(), feedmux.ItemFilter{Tags: []string{"x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +89,7 @@ func TestPoller_GoogleNewsCorpus(t *testing.T) {
 	if _, err := p.Poll(t.Context(), feed); err != nil {
 		t.Fatal(err)
 	}
-	items, err := db.Items(t.Context(), storage.ItemFilter{Limit: 100})
+	items, err := db.Items(t.Context(), feedmux.ItemFilter{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/feedmux/feedmux/storage"
+
+	"github.com/feedmux/feedmux"
 )
 
 // articleTypes are the schema.org types whose JSON-LD describes an article.
@@ -20,8 +21,8 @@ var articleTypes = []string{"Article", "NewsArticle", "ReportageNewsArticle", "A
 // (<meta name="keywords"> and "news_keywords", article:tag and
 // article:section, JSON-LD keywords and articleSection), its author, its
 // publication time and its image (og:image, JSON-LD image).
-func pageMeta(doc *goquery.Document, base *url.URL) storage.PageMeta {
-	var m storage.PageMeta
+func pageMeta(doc *goquery.Document, base *url.URL) feedmux.PageMeta {
+	var m feedmux.PageMeta
 	addTopics := func(list ...string) {
 		for _, s := range list {
 			for _, t := range strings.Split(s, ",") {

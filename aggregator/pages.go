@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // DefaultPageWorkers is how many article pages are fetched at once.
@@ -122,7 +121,7 @@ func (p *Poller) runPages(ctx context.Context) {
 
 // pageBatch fetches the jobs' pages, Workers at a time and PerHost to one
 // host, and returns how many ended in an error that left them due.
-func (p *Poller) pageBatch(ctx context.Context, jobs []storage.PageJob) int {
+func (p *Poller) pageBatch(ctx context.Context, jobs []feedmux.PageJob) int {
 	limit := newLimiter(p.Pages.workers, p.perHost())
 	var (
 		wg     sync.WaitGroup
@@ -155,10 +154,10 @@ var errGiveUp = errors.New("not retried")
 
 // page fetches one item's page (or applies its stored page again) and
 // stores what it gives. A failure is recorded for a retry, or for good.
-func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
+func (p *Poller) page(ctx context.Context, j feedmux.PageJob) error {
 	feed, ok := p.feed(j.FeedURL)
 	if j.Reapply {
-		return p.applyPage(ctx, feed, j, storage.PageUpdate{Article: j.Article, Meta: j.Meta})
+		return p.applyPage(ctx, feed, j, feedmux.PageUpdate{Article: j.Article, Meta: j.Meta})
 	}
 	if !ok || !feed.FullContent {
 		if err := p.db.PageFailed(ctx, j.ID, p.Now(), true); err != nil {
@@ -180,36 +179,36 @@ func (p *Poller) page(ctx context.Context, j storage.PageJob) error {
 		return err
 	}
 	p.Pages.count(feed, true, took)
-	return p.applyPage(ctx, feed, j, storage.PageUpdate{Article: article, Meta: meta, Extract: took})
+	return p.applyPage(ctx, feed, j, feedmux.PageUpdate{Article: article, Meta: meta, Extract: took})
 }
 
 // fetchArticle fetches the page at link and extracts its article and what
 // it says about itself.
-func (p *Poller) fetchArticle(ctx context.Context, feed feedmux.Feed, link string) (string, storage.PageMeta, time.Duration, error) {
+func (p *Poller) fetchArticle(ctx context.Context, feed feedmux.Feed, link string) (string, feedmux.PageMeta, time.Duration, error) {
 	fetcher := p.Pages.fetcher.Load()
 	u, err := url.Parse(link)
 	if err != nil || !isHTTPURL(link) {
-		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: no page link (%q)", errGiveUp, link)
+		return "", feedmux.PageMeta{}, 0, fmt.Errorf("%w: no page link (%q)", errGiveUp, link)
 	}
 	if !p.Pages.robots.allowed(ctx, fetcher, u, p.Now()) {
-		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, ErrRobots)
+		return "", feedmux.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, ErrRobots)
 	}
 	resp, err := fetcher.FetchPage(ctx, link)
 	var se *StatusError
 	switch {
 	case errors.Is(err, ErrBlockedAddress), errors.Is(err, ErrBodyTooLarge):
-		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
+		return "", feedmux.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
 	case errors.As(err, &se) && se.Code >= 400 && se.Code < 500 && se.Code != http.StatusTooManyRequests:
-		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
+		return "", feedmux.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
 	case err != nil:
-		return "", storage.PageMeta{}, 0, err
+		return "", feedmux.PageMeta{}, 0, err
 	}
 	if !looksLikeHTML(resp.Body, resp.ContentType) {
-		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: not an HTML page (%s)", errGiveUp, resp.ContentType)
+		return "", feedmux.PageMeta{}, 0, fmt.Errorf("%w: not an HTML page (%s)", errGiveUp, resp.ContentType)
 	}
 	base, err := url.Parse(resp.URL)
 	if err != nil {
-		return "", storage.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
+		return "", feedmux.PageMeta{}, 0, fmt.Errorf("%w: %w", errGiveUp, err)
 	}
 	p.cpu <- struct{}{} // extraction is CPU work, like parsing
 	defer func() { <-p.cpu }()
@@ -222,7 +221,7 @@ func (p *Poller) fetchArticle(ctx context.Context, feed feedmux.Feed, link strin
 // applyPage puts what the page gave on the item as its feed gave it: the
 // page's topics as categories (when the feed's categories are on), its
 // author, date and image where the feed gave none, and the tags these make.
-func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j storage.PageJob, u storage.PageUpdate) error {
+func (p *Poller) applyPage(ctx context.Context, feed feedmux.Feed, j feedmux.PageJob, u feedmux.PageUpdate) error {
 	it, meta := j.Item, u.Meta
 	if feed.Categories {
 		it.Categories = categories(append(it.Categories, meta.Categories...))

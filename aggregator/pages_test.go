@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // TestPages_Retries: a page that fails is tried again after a minute, then
@@ -47,7 +47,7 @@ func TestPages_Retries(t *testing.T) {
 	defer srv.Close()
 	srvURL = srv.URL
 
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestPages_Retries(t *testing.T) {
 		t.Fatal(err)
 	}
 	content := func() map[string]string {
-		items, err := db.Items(t.Context(), storage.ItemFilter{})
+		items, err := db.Items(t.Context(), feedmux.ItemFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,7 @@ func TestPages_Unrecorded(t *testing.T) {
 	}))
 	defer srv.Close()
 	srvURL = srv.URL
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

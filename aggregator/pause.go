@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux"
 )
 
 // DefaultStorageRetry is how often a poll is tried while the database
@@ -26,7 +26,7 @@ type storagePause struct {
 
 // observe follows the database's write health and logs its changes once,
 // not once per feed.
-func (sp *storagePause) observe(h storage.WriteHealth, now time.Time) {
+func (sp *storagePause) observe(h feedmux.WriteHealth, now time.Time) {
 	switch {
 	case h.Err != nil && !sp.paused:
 		sp.paused, sp.since, sp.nextTrial = true, h.Since, now.Add(sp.retry)

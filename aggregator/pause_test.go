@@ -16,7 +16,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // growingSources serves n RSS feeds at /0 … /n-1 whose items are all
@@ -83,7 +83,7 @@ func (gs *growingSources) grow(k int) {
 func TestRun_StorageFault(t *testing.T) {
 	const n = 6
 	src := newGrowingSources(t, n, 3)
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,12 +19,11 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // Poller polls source feeds and saves what they hold.
 type Poller struct {
-	db      *storage.DB
+	db      feedmux.Store
 	fetcher atomic.Pointer[Fetcher]
 	log     *slog.Logger
 
@@ -120,7 +119,7 @@ func (p *Poller) SetRules(t *Tagger) { p.tagger.Store(t) }
 func (p *Poller) Rules() *Tagger { return p.tagger.Load() }
 
 // NewPoller returns a Poller that stores into db and fetches with f.
-func NewPoller(db *storage.DB, f *Fetcher, log *slog.Logger) *Poller {
+func NewPoller(db feedmux.Store, f *Fetcher, log *slog.Logger) *Poller {
 	p := &Poller{
 		db:        db,
 		log:       log.With("component", "poller"),
@@ -237,7 +236,7 @@ func (p *Poller) Poll(ctx context.Context, feed feedmux.Feed) (Result, error) {
 // stored tells the parts beside polling what storing a feed's items
 // changed, for a poll and a push alike: the story grouper, the page
 // fetcher, and OnChange (the server's cache).
-func (p *Poller) stored(feed feedmux.Feed, saved storage.SaveResult) {
+func (p *Poller) stored(feed feedmux.Feed, saved feedmux.SaveResult) {
 	if len(saved.New) > 0 && p.Stories != nil {
 		p.wakeGrouping() // the new items wait for it; the poll does not
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 var t0 = time.Date(2024, 3, 26, 12, 0, 0, 0, time.UTC)
@@ -31,9 +31,9 @@ func rss(items ...string) string {
 	return b.String()
 }
 
-func newPoller(t testing.TB) (*aggregator.Poller, *storage.DB) {
+func newPoller(t testing.TB) (*aggregator.Poller, *sqlite.DB) {
 	t.Helper()
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestPoller_Poll(t *testing.T) {
 	if res.Status != 200 || res.Inserted != 1 || res.Updated != 0 {
 		t.Errorf("poll with one new item = %+v, want 200 with 1 inserted", res)
 	}
-	items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{"world"}})
+	items, err := db.Items(t.Context(), feedmux.ItemFilter{Tags: []string{"world"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestPoller_Failure(t *testing.T) {
 	if st.Errors != 0 || st.LastError != "" || !res.NextCheck.Equal(t0.Add(time.Minute)) {
 		t.Errorf("after recovery: state %+v, next %v", st, res.NextCheck)
 	}
-	items, _ := db.Items(t.Context(), storage.ItemFilter{})
+	items, _ := db.Items(t.Context(), feedmux.ItemFilter{})
 	if len(items) != 1 {
 		t.Errorf("%d items after failures, want the 1 stored before", len(items))
 	}
@@ -200,7 +200,7 @@ func TestPoller_BodyCap(t *testing.T) {
 		w.Write([]byte(rss(strings.Repeat("x", 4096))))
 	}))
 	defer srv.Close()
-	db, err := storage.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "feedmux.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // waitPolled waits until n feeds have a recorded poll.
-func waitPolled(t *testing.T, db *storage.DB, n int) {
+func waitPolled(t *testing.T, db *sqlite.DB, n int) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("%d feeds polled", n), func() bool {
 		states, err := db.FeedStates(t.Context())
@@ -339,7 +339,7 @@ func TestPoller_RelativeURLs(t *testing.T) {
 	}
 	got := map[string]feedmux.Item{}
 	for _, tag := range []string{"news", "blog"} {
-		items, err := db.Items(t.Context(), storage.ItemFilter{Tags: []string{tag}})
+		items, err := db.Items(t.Context(), feedmux.ItemFilter{Tags: []string{tag}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // testHub is a minimal WebSub hub written for these tests from the
@@ -162,7 +162,7 @@ func atomFeed(hub, self string, titles ...string) string {
 // whose callbacks are served over loopback.
 type pushRig struct {
 	p        *aggregator.Poller
-	db       *storage.DB
+	db       *sqlite.DB
 	hub      *testHub
 	feed     feedmux.Feed
 	source   atomic.Value // the source's document
@@ -206,7 +206,7 @@ func newPushRig(t *testing.T, allow []string, noBase bool) *pushRig {
 // open (re)opens the database and builds a poller on it.
 func (r *pushRig) open(t *testing.T, allow []string, noBase bool) {
 	t.Helper()
-	db, err := storage.Open(t.Context(), r.dbPath)
+	db, err := sqlite.Open(t.Context(), r.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func (r *pushRig) state(t *testing.T) feedmux.FeedState {
 
 func (r *pushRig) titles(t *testing.T) []string {
 	t.Helper()
-	page, err := r.db.ItemPage(t.Context(), storage.ItemFilter{Tags: []string{"pushed"}})
+	page, err := r.db.ItemPage(t.Context(), feedmux.ItemFilter{Tags: []string{"pushed"}})
 	if err != nil {
 		t.Fatal(err)
 	}

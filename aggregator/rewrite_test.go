@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // TestPoller_RewriteRules: a feed's remove selectors drop elements from
@@ -28,7 +27,7 @@ func TestPoller_RewriteRules(t *testing.T) {
 	if _, err := p.Poll(t.Context(), feed); err != nil {
 		t.Fatal(err)
 	}
-	items, err := db.Items(t.Context(), storage.ItemFilter{})
+	items, err := db.Items(t.Context(), feedmux.ItemFilter{})
 	if err != nil || len(items) != 1 {
 		t.Fatalf("%d items, %v", len(items), err)
 	}

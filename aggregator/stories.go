@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // groupBatch is how many waiting items one grouping transaction takes;
@@ -30,7 +29,7 @@ func (p *Poller) GroupPending(ctx context.Context) (int, error) {
 		if err != nil || len(rows) == 0 {
 			return total, err
 		}
-		g := storage.Grouping{Stories: map[int64]int64{}}
+		g := feedmux.Grouping{Stories: map[int64]int64{}}
 		for i, r := range rows {
 			// Grouping is CPU work like parsing: it takes the same slots,
 			// a few items at a time, so that serving keeps the rest.

@@ -19,7 +19,7 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // busyLog counts log records that mention a locked database.
@@ -73,7 +73,7 @@ func runLoad(dur time.Duration, clients int) error {
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	db, err := storage.Open(ctx, filepath.Join(dir, "load.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "load.db"))
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func runLoad(dur time.Duration, clients int) error {
 // finalPass polls every feed once more now that the sources have stopped
 // growing, and compares what is stored with what the sources published:
 // it returns the items missing and the items stored more than once.
-func finalPass(p *aggregator.Poller, db *storage.DB, f *farm, feeds []feedmux.Feed, pollErrors *atomic.Int64) (lost, twice int, err error) {
+func finalPass(p *aggregator.Poller, db feedmux.Store, f *farm, feeds []feedmux.Feed, pollErrors *atomic.Int64) (lost, twice int, err error) {
 	ctx := context.Background()
 	p.PollAll(ctx, feeds, func(i int, _ aggregator.Result, err error, _ time.Duration) {
 		if err != nil {

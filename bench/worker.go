@@ -20,11 +20,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mmcdole/gofeed"
+
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
-	"github.com/feedmux/feedmux/storage"
-	"github.com/mmcdole/gofeed"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // runWorker runs one measurement and prints its Result as JSON.
@@ -118,7 +119,7 @@ func passSeconds(pass func() (time.Duration, float64, error)) (float64, float64,
 // nothing does (and nothing changed), then serving.
 func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath string) (Result, error) {
 	ctx := context.Background()
-	db, err := storage.Open(ctx, dbPath)
+	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return Result{}, err
 	}
@@ -203,7 +204,7 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 
 // serveRun serves the database and measures a cached tag feed with
 // concurrent clients: a 200 and a 304, each with and without gzip.
-func serveRun(db *storage.DB, clients int, dur time.Duration) ([]Serving, error) {
+func serveRun(db feedmux.Store, clients int, dur time.Duration) ([]Serving, error) {
 	srv := server.New(db, slog.New(slog.DiscardHandler))
 	srv.Configure(server.Config{MaxAge: server.DefaultMaxAge, RenderInterval: server.DefaultRenderInterval})
 	if err := srv.Listen("127.0.0.1:0"); err != nil {

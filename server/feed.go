@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // feedRequest is a parsed request for an output feed.
@@ -23,12 +22,12 @@ type feedRequest struct {
 	tags   []string // sorted, without repeats; nil: every item (/all)
 	format string
 	limit  int
-	before storage.Cursor
+	before feedmux.Cursor
 	token  bool // the request carries the right token
 	// stories asks for one entry per story (?view=stories).
 	stories bool
 	// search, when its Match is set, keeps the items that match it.
-	search storage.Search
+	search *feedmux.Search // nil: not a search
 }
 
 // handleTag serves /tags/{tag}.{format} and /tags/{a}+{b}.{format}.
@@ -94,11 +93,11 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (
 	view := q.Get("view")
 	if view == "" {
 		view = cfg.defaultView(tags)
-		if req.search.Match != "" {
+		if req.search != nil {
 			view = ViewItems
 		}
 	}
-	if view == ViewStories && req.search.Match != "" {
+	if view == ViewStories && req.search != nil {
 		http.Error(w, "a search serves items only: view=stories is not offered", http.StatusBadRequest)
 		return
 	}
@@ -111,7 +110,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (
 		return
 	}
 	if b := q.Get("before"); b != "" {
-		if req.before, err = storage.ParseCursor(b); err != nil {
+		if req.before, err = feedmux.ParseCursor(b); err != nil {
 			http.Error(w, "before must be a cursor from a next link", http.StatusBadRequest)
 			return
 		}
@@ -198,16 +197,16 @@ var (
 
 // renderFeed reads a page of items and renders it.
 func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, base string) (*rendered, error) {
-	filter := storage.ItemFilter{Tags: req.tags, Limit: req.limit, Before: req.before, Search: req.search.Match}
+	filter := feedmux.ItemFilter{Tags: req.tags, Limit: req.limit, Before: req.before, Search: req.search}
 	if req.tags == nil && !req.token {
 		filter.Exclude = cfg.PrivateTags
 	}
 	var (
-		page storage.ItemPage
+		page feedmux.ItemPage
 		err  error
 	)
 	if req.stories {
-		var sp storage.StoryPage
+		var sp feedmux.StoryPage
 		sp, err = s.db.StoryPage(r.Context(), filter)
 		page.Next = sp.Next
 		for _, st := range sp.Stories {
@@ -296,7 +295,7 @@ func feedChannel(r *http.Request, cfg *Config, req feedRequest, base string, now
 				": the same event from every source, newest activity first"
 		}
 	}
-	if req.search.Match != "" {
+	if req.search != nil {
 		searchChannel(&ch, req)
 	}
 	return ch
@@ -379,7 +378,7 @@ func pageURL(path string, q url.Values) string {
 // storyItem is the entry of a story: titled and linked by its first
 // report, its content a list of every member's headline, link and source,
 // updated when a member joins.
-func storyItem(st storage.Story) feedmux.Item {
+func storyItem(st feedmux.Story) feedmux.Item {
 	first := st.Items[0]
 	it := feedmux.Item{
 		Key: "story:" + first.Key, URL: first.URL, Title: first.Title,

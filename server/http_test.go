@@ -22,7 +22,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/server/servertest"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -34,11 +34,11 @@ var renderNow = t0.Add(time.Hour)
 
 // countingStore counts the queries the server makes.
 type countingStore struct {
-	*storage.DB
+	*sqlite.DB
 	queries atomic.Int64
 }
 
-func (c *countingStore) ItemPage(ctx context.Context, f storage.ItemFilter) (storage.ItemPage, error) {
+func (c *countingStore) ItemPage(ctx context.Context, f feedmux.ItemFilter) (feedmux.ItemPage, error) {
 	c.queries.Add(1)
 	return c.DB.ItemPage(ctx, f)
 }
@@ -57,7 +57,7 @@ type testServer struct {
 
 func newTestServer(tb testing.TB, stored []feedmux.Item) *testServer {
 	tb.Helper()
-	db, err := storage.Open(tb.Context(), filepath.Join(tb.TempDir(), "feedmux.db"))
+	db, err := sqlite.Open(tb.Context(), filepath.Join(tb.TempDir(), "feedmux.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -552,7 +552,7 @@ func TestHTTP_Stories(t *testing.T) {
 	if root == 0 {
 		root = ids["Эпизод 1 — Ελληνικά, العربية, 日本語"]
 	}
-	if _, err := ts.db.SaveGrouping(t.Context(), storage.Grouping{Stories: map[int64]int64{
+	if _, err := ts.db.SaveGrouping(t.Context(), feedmux.Grouping{Stories: map[int64]int64{
 		ids["Content with ]]> inside"]: root, ids["Same time as another source"]: root,
 	}}); err != nil {
 		t.Fatal(err)

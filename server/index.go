@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 //go:embed index.html
@@ -40,7 +39,7 @@ type indexTag struct {
 	OtherView       string
 	Spark           template.HTML // items per day
 	// Top holds the tag's largest stories of the last day.
-	Top []storage.StorySummary
+	Top []feedmux.StorySummary
 }
 
 // handleIndex serves the HTML list of tags with their feeds.

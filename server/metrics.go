@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"github.com/feedmux/feedmux/storage"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/feedmux/feedmux"
 )
 
 // Metrics are what /metrics reports, in the Prometheus text format.
@@ -39,7 +40,7 @@ type MetricsSource interface {
 	// Size is the database's size on disk in bytes.
 	Size() (int64, error)
 	// WriteHealth says whether the database takes writes.
-	WriteHealth() storage.WriteHealth
+	WriteHealth() feedmux.WriteHealth
 	// UngroupedCount is the number of items waiting for story grouping.
 	UngroupedCount(ctx context.Context) (int, error)
 	// PagesWaiting is the number of items whose article page waits to be

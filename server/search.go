@@ -6,22 +6,21 @@ import (
 	"strings"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // handleSearch serves /search.{format}?q=...: the items that match a
 // full-text query, newest first, paged, cached and made private like a
 // tag's feed. &tag= restricts it to one tag. A query that does not parse
-// is a 400 that says why (storage.ParseSearch).
+// is a 400 that says why (feedmux.ParseSearch).
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	_, format, _ := splitFormat(strings.TrimPrefix(r.URL.Path, "/"))
 	q := r.URL.Query()
-	search, err := storage.ParseSearch(q.Get("q"))
+	search, err := feedmux.ParseSearch(q.Get("q"))
 	if err != nil {
 		http.Error(w, "q: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	req := feedRequest{format: format, search: search}
+	req := feedRequest{format: format, search: &search}
 	if tag := q.Get("tag"); tag != "" {
 		if !feedmux.ValidTag(tag) {
 			http.Error(w, fmt.Sprintf("%q is not a tag: tags are lower-case words joined by hyphens", tag), http.StatusNotFound)
@@ -33,7 +32,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 }
 
 // searchChannel titles a search's feed and gives it an id of its own: the
-// same for every way of writing the same query (storage.Search.Normal).
+// same for every way of writing the same query (feedmux.Search.Normal).
 func searchChannel(ch *channel, req feedRequest) {
 	quoted := "“" + req.search.Normal + "”"
 	ch.Title = "feedmux: search " + quoted

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // Output limits.
@@ -32,15 +31,15 @@ const (
 // Store is what the server reads. *storage.DB is one; tests wrap it to
 // count queries.
 type Store interface {
-	ItemPage(ctx context.Context, filter storage.ItemFilter) (storage.ItemPage, error)
-	StoryPage(ctx context.Context, filter storage.ItemFilter) (storage.StoryPage, error)
-	TopStories(ctx context.Context, since time.Time, per int) (map[string][]storage.StorySummary, error)
+	ItemPage(ctx context.Context, filter feedmux.ItemFilter) (feedmux.ItemPage, error)
+	StoryPage(ctx context.Context, filter feedmux.ItemFilter) (feedmux.StoryPage, error)
+	TopStories(ctx context.Context, since time.Time, per int) (map[string][]feedmux.StorySummary, error)
 	Tags(ctx context.Context) ([]feedmux.TagCount, error)
 	FeedStates(ctx context.Context) ([]feedmux.FeedState, error)
 	Ping(ctx context.Context) error
 	TagActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error)
 	FeedActivity(ctx context.Context, now time.Time, days int) (map[string][]int, error)
-	WriteHealth() storage.WriteHealth
+	WriteHealth() feedmux.WriteHealth
 }
 
 // Config is what the output depends on besides the stored items.

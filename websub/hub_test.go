@@ -21,7 +21,7 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 	"github.com/feedmux/feedmux/websub"
 )
 
@@ -42,7 +42,7 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.U
 
 // site is a feedmux server with its hub, on loopback.
 type site struct {
-	db       *storage.DB
+	db       *sqlite.DB
 	srv      *server.Server
 	hub      *websub.Hub
 	ts       *httptest.Server
@@ -75,7 +75,7 @@ func newSite(t *testing.T, path string, allow []netip.Prefix, limits websub.Limi
 // site's address: again after stop, a restart.
 func (s *site) start(t *testing.T, path string, allow []netip.Prefix, limits websub.Limits) {
 	t.Helper()
-	db, err := storage.Open(t.Context(), path)
+	db, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

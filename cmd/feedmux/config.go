@@ -7,7 +7,6 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
-	"github.com/feedmux/feedmux/storage"
 	"github.com/feedmux/feedmux/websub"
 )
 
@@ -285,6 +284,6 @@ func (c *Config) StoryConfig() aggregator.StoryConfig {
 }
 
 // Retention returns the configured storage limits.
-func (c *Config) Retention() storage.Retention {
-	return storage.Retention{MaxAge: time.Duration(c.Storage.MaxAge), MaxItemsPerFeed: c.Storage.MaxItemsPerFeed}
+func (c *Config) Retention() feedmux.Retention {
+	return feedmux.Retention{MaxAge: time.Duration(c.Storage.MaxAge), MaxItemsPerFeed: c.Storage.MaxItemsPerFeed}
 }

@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // TestCrash_SIGKILL runs the real binary on a loopback farm and kills it
@@ -104,7 +105,7 @@ func TestCrash_SIGKILL(t *testing.T) {
 	}
 	check := func(after string) {
 		t.Helper()
-		db, err := storage.Open(t.Context(), dbPath)
+		db, err := sqlite.Open(t.Context(), dbPath)
 		if err != nil {
 			t.Fatalf("%s: open: %v", after, err)
 		}
@@ -112,7 +113,7 @@ func TestCrash_SIGKILL(t *testing.T) {
 		if err := db.IntegrityCheck(t.Context()); err != nil {
 			t.Fatalf("%s: %v", after, err)
 		}
-		all, err := db.Items(t.Context(), storage.ItemFilter{Limit: feeds * items * 2})
+		all, err := db.Items(t.Context(), feedmux.ItemFilter{Limit: feeds * items * 2})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // fetchRow is one feed's line in the summary of feedmux fetch.
@@ -36,7 +36,7 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return flagError(err)
 	}
 	cfg := m.Config
-	db, err := storage.Open(ctx, cfg.Storage.Path)
+	db, err := sqlite.Open(ctx, cfg.Storage.Path)
 	if err != nil {
 		return err
 	}

@@ -22,9 +22,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmux/feedmux/server/servertest"
-	"github.com/feedmux/feedmux/storage"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/server/servertest"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // feedServer serves the feeds in testdata, with an ETag for the RSS one
@@ -415,7 +417,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("second poll of %s: status %d, want %d", f.URL, res.Status, wantStatus)
 			}
 		}
-		items, err := m.DB.Items(t.Context(), storage.ItemFilter{Limit: 500})
+		items, err := m.DB.Items(t.Context(), feedmux.ItemFilter{Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -514,7 +516,7 @@ func TestServe_SIGTERM(t *testing.T) {
 	case <-time.After(patience):
 		t.Fatalf("feedmux did not exit within %s of SIGTERM\n%s", patience, stderr.String())
 	}
-	db, err := storage.Open(context.Background(), dbPath)
+	db, err := sqlite.Open(context.Background(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 	"github.com/feedmux/feedmux/websub"
 )
 
@@ -25,7 +25,7 @@ type Main struct {
 	ConfigPath string
 	Config     Config
 
-	DB     *storage.DB
+	DB     feedmux.Store
 	Poller *aggregator.Poller
 	Server *server.Server
 	// Hub is feedmux's own WebSub hub; nil with an external [websub] hub.
@@ -137,7 +137,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 // listener is open. Errors of the background parts end up in Err.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
-	db, err := storage.Open(ctx, cfg.Storage.Path)
+	db, err := sqlite.Open(ctx, cfg.Storage.Path)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 // newPoller builds the poller of the configuration: fetcher, limits,
 // rules, and the story grouper filled from the database.
-func (m *Main) newPoller(ctx context.Context, db *storage.DB) (*aggregator.Poller, error) {
+func (m *Main) newPoller(ctx context.Context, db feedmux.Store) (*aggregator.Poller, error) {
 	cfg := m.Config
 	p := aggregator.NewPoller(db, aggregator.NewFetcher(cfg.FetcherConfig()), m.log)
 	p.Concurrency = cfg.Poll.Concurrency
@@ -256,7 +256,7 @@ func (m *Main) Close() error {
 }
 
 // prune applies retention now and every PruneInterval until ctx ends.
-func (m *Main) prune(ctx context.Context, r storage.Retention) {
+func (m *Main) prune(ctx context.Context, r feedmux.Retention) {
 	interval := cmp.Or(m.PruneInterval, time.Hour)
 	t := time.NewTicker(interval)
 	defer t.Stop()

@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"context"
@@ -10,20 +10,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 var t0 = time.Date(2024, 3, 26, 12, 0, 0, 0, time.UTC)
 
 // mustOpen opens a database in a temporary directory, closed at cleanup.
-func mustOpen(tb testing.TB, path string) *storage.DB {
+func mustOpen(tb testing.TB, path string) *sqlite.DB {
 	tb.Helper()
 	if path == "" {
 		path = filepath.Join(tb.TempDir(), "data", "feedmux.db")
 	}
-	db, err := storage.Open(tb.Context(), path)
+	db, err := sqlite.Open(tb.Context(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestDB_SaveItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(storage.SaveResult{Inserted: 3, Tags: []string{"iran", "world"}, New: []storage.NewItem{{ID: 1, Key: "1"}, {ID: 2, Key: "2"}, {ID: 3, Key: "3"}}}, res); diff != "" {
+	if diff := cmp.Diff(feedmux.SaveResult{Inserted: 3, Tags: []string{"iran", "world"}, New: []feedmux.NewItem{{ID: 1, Key: "1"}, {ID: 2, Key: "2"}, {ID: 3, Key: "3"}}}, res); diff != "" {
 		t.Errorf("first save (-want +got):\n%s", diff)
 	}
 
@@ -79,20 +80,20 @@ func TestDB_SaveItems(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(storage.SaveResult{}, res); diff != "" {
+		if diff := cmp.Diff(feedmux.SaveResult{}, res); diff != "" {
 			t.Errorf("second save (-want +got):\n%s", diff)
 		}
 	})
 
 	t.Run("newest first across tags", func(t *testing.T) {
-		got, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"world"}})
+		got, err := db.Items(ctx, feedmux.ItemFilter{Tags: []string{"world"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff([]string{"3", "2", "1"}, keys(got)); diff != "" {
 			t.Errorf("world items (-want +got):\n%s", diff)
 		}
-		got, err = db.Items(ctx, storage.ItemFilter{Tags: []string{"iran"}})
+		got, err = db.Items(ctx, feedmux.ItemFilter{Tags: []string{"iran"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,10 +117,10 @@ func TestDB_SaveItems(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff(storage.SaveResult{Updated: 1, Tags: []string{"iran", "lebanon", "world"}}, res); diff != "" {
+		if diff := cmp.Diff(feedmux.SaveResult{Updated: 1, Tags: []string{"iran", "lebanon", "world"}}, res); diff != "" {
 			t.Errorf("update (-want +got):\n%s", diff)
 		}
-		got, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"lebanon"}})
+		got, err := db.Items(ctx, feedmux.ItemFilter{Tags: []string{"lebanon"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,14 +128,14 @@ func TestDB_SaveItems(t *testing.T) {
 			t.Errorf("lebanon items = %+v, want the corrected item first seen at %v", got, t0)
 		}
 		// iran lost its only item and no feed is configured with it.
-		got, err = db.Items(ctx, storage.ItemFilter{Tags: []string{"iran"}})
+		got, err = db.Items(ctx, feedmux.ItemFilter{Tags: []string{"iran"}})
 		if !errors.Is(err, feedmux.ErrUnknownTag) {
 			t.Errorf("Items(iran) = %v, %v; want ErrUnknownTag after the item lost the tag", keys(got), err)
 		}
 	})
 
 	t.Run("unknown tag", func(t *testing.T) {
-		_, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"nope"}})
+		_, err := db.Items(ctx, feedmux.ItemFilter{Tags: []string{"nope"}})
 		if !errors.Is(err, feedmux.ErrUnknownTag) {
 			t.Errorf("Items(nope) error = %v, want ErrUnknownTag", err)
 		}
@@ -142,13 +143,13 @@ func TestDB_SaveItems(t *testing.T) {
 		if err := db.SyncFeeds(ctx, []feedmux.Feed{feed, {URL: "https://b.example/", Tags: []string{"empty-yet"}}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"empty-yet"}}); err != nil {
+		if _, err := db.Items(ctx, feedmux.ItemFilter{Tags: []string{"empty-yet"}}); err != nil {
 			t.Errorf("Items(configured tag without items) error = %v, want nil", err)
 		}
 	})
 
 	t.Run("all items and limit", func(t *testing.T) {
-		got, err := db.Items(ctx, storage.ItemFilter{Limit: 2})
+		got, err := db.Items(ctx, feedmux.ItemFilter{Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +214,7 @@ func TestDB_SyncFeeds(t *testing.T) {
 		t.Errorf("FeedStates after removing a = %+v, want only b", states)
 	}
 	// The removed feed's items stay.
-	got, err := db.Items(ctx, storage.ItemFilter{Tags: []string{"x"}})
+	got, err := db.Items(ctx, feedmux.ItemFilter{Tags: []string{"x"}})
 	if err != nil || len(got) != 1 {
 		t.Errorf("Items(x) = %v, %v; want the removed feed's item kept", keys(got), err)
 	}
@@ -223,7 +224,7 @@ func TestOpen_Reopen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "nested", "dir", "feedmux.db")
-	db, err := storage.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,14 +238,14 @@ func TestOpen_Reopen(t *testing.T) {
 	if err := db.IntegrityCheck(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.Items(ctx, storage.ItemFilter{})
+	got, err := db.Items(ctx, feedmux.ItemFilter{})
 	if err != nil || len(got) != 1 {
 		t.Errorf("Items after reopen = %v, %v; want one item", keys(got), err)
 	}
 }
 
 func TestOpen_Memory(t *testing.T) {
-	if _, err := storage.Open(t.Context(), ":memory:"); err == nil {
+	if _, err := sqlite.Open(t.Context(), ":memory:"); err == nil {
 		t.Error("Open(:memory:) succeeded, want an error: pooled connections would not share it")
 	}
 }
@@ -266,7 +267,7 @@ func TestDB_ConcurrentReadWrite(t *testing.T) {
 	}()
 	go func() {
 		for range 50 {
-			if _, err := db.Items(ctx, storage.ItemFilter{}); err != nil {
+			if _, err := db.Items(ctx, feedmux.ItemFilter{}); err != nil {
 				errc <- err
 				return
 			}
@@ -339,7 +340,7 @@ func TestDB_ItemPage(t *testing.T) {
 	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, items); err != nil {
 		t.Fatal(err)
 	}
-	walk := func(t *testing.T, f storage.ItemFilter) []string {
+	walk := func(t *testing.T, f feedmux.ItemFilter) []string {
 		var got []string
 		for range 10 {
 			page, err := db.ItemPage(ctx, f)
@@ -360,15 +361,15 @@ func TestDB_ItemPage(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		filter storage.ItemFilter
+		filter feedmux.ItemFilter
 		want   []string
 	}{
-		{"one tag", storage.ItemFilter{Tags: []string{"a"}, Limit: 2}, []string{"0", "1", "3", "4", "6"}},
-		{"two tags, each item once", storage.ItemFilter{Tags: []string{"a", "b"}, Limit: 3}, []string{"0", "1", "2", "3", "4", "6", "5"}},
-		{"every item", storage.ItemFilter{Limit: 4}, []string{"0", "1", "2", "3", "4", "6", "5"}},
-		{"every item but the private ones", storage.ItemFilter{Exclude: []string{"private"}, Limit: 2}, []string{"0", "1", "3", "4", "6"}},
-		{"tag without the private ones", storage.ItemFilter{Tags: []string{"b"}, Exclude: []string{"private"}, Limit: 1}, []string{"1", "4"}},
-		{"one page holds all", storage.ItemFilter{Tags: []string{"b"}, Limit: 50}, []string{"1", "2", "4", "5"}},
+		{"one tag", feedmux.ItemFilter{Tags: []string{"a"}, Limit: 2}, []string{"0", "1", "3", "4", "6"}},
+		{"two tags, each item once", feedmux.ItemFilter{Tags: []string{"a", "b"}, Limit: 3}, []string{"0", "1", "2", "3", "4", "6", "5"}},
+		{"every item", feedmux.ItemFilter{Limit: 4}, []string{"0", "1", "2", "3", "4", "6", "5"}},
+		{"every item but the private ones", feedmux.ItemFilter{Exclude: []string{"private"}, Limit: 2}, []string{"0", "1", "3", "4", "6"}},
+		{"tag without the private ones", feedmux.ItemFilter{Tags: []string{"b"}, Exclude: []string{"private"}, Limit: 1}, []string{"1", "4"}},
+		{"one page holds all", feedmux.ItemFilter{Tags: []string{"b"}, Limit: 50}, []string{"1", "2", "4", "5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(tc.want, walk(t, tc.filter)); diff != "" {
@@ -377,13 +378,13 @@ func TestDB_ItemPage(t *testing.T) {
 		})
 	}
 	t.Run("cursor round trip", func(t *testing.T) {
-		c := storage.Cursor{Time: 1711454400, ID: 42}
-		got, err := storage.ParseCursor(c.String())
+		c := feedmux.Cursor{Time: 1711454400, ID: 42}
+		got, err := feedmux.ParseCursor(c.String())
 		if err != nil || got != c {
 			t.Errorf("ParseCursor(%q) = %v, %v", c.String(), got, err)
 		}
 		for _, bad := range []string{"", "x", "1-", "-1", "1-0", "1-2-3", "a-b"} {
-			if _, err := storage.ParseCursor(bad); err == nil {
+			if _, err := feedmux.ParseCursor(bad); err == nil {
 				t.Errorf("ParseCursor(%q) succeeded", bad)
 			}
 		}
@@ -415,7 +416,7 @@ func TestDB_SameArticleTwoFeeds(t *testing.T) {
 		t.Errorf("copy from the second feed: %+v, want inserted, not new, tags [middle-east]", res)
 	}
 	for _, tag := range []string{"world", "middle-east"} {
-		items, err := db.Items(ctx, storage.ItemFilter{Tags: []string{tag}})
+		items, err := db.Items(ctx, feedmux.ItemFilter{Tags: []string{tag}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -424,7 +425,7 @@ func TestDB_SameArticleTwoFeeds(t *testing.T) {
 			t.Errorf("tag %s: %+v, want the first copy once, naming B as well", tag, items)
 		}
 	}
-	all, err := db.Items(ctx, storage.ItemFilter{})
+	all, err := db.Items(ctx, feedmux.ItemFilter{})
 	if err != nil || len(all) != 1 {
 		t.Errorf("all items: %d (%v), want 1", len(all), err)
 	}
@@ -458,13 +459,13 @@ func TestDB_Stories(t *testing.T) {
 	if rows, _ := db.StoryWindow(ctx, t0.Add(-time.Hour)); len(rows) != 0 {
 		t.Errorf("the story window holds %d items not yet grouped", len(rows))
 	}
-	tags, err := db.SaveGrouping(ctx, storage.Grouping{Stories: map[int64]int64{id["a"]: id["a"], id["c"]: id["a"], id["e"]: id["a"]},
+	tags, err := db.SaveGrouping(ctx, feedmux.Grouping{Stories: map[int64]int64{id["a"]: id["a"], id["c"]: id["a"], id["e"]: id["a"]},
 		Grouped: []int64{id["a"], id["b"], id["c"], id["d"], id["e"]}})
 	if err != nil || !slices.Equal(tags, []string{"world"}) {
 		t.Fatalf("SetStories: %v, %v", tags, err)
 	}
 	var got [][]string
-	f := storage.ItemFilter{Tags: []string{"world"}, Limit: 2}
+	f := feedmux.ItemFilter{Tags: []string{"world"}, Limit: 2}
 	for {
 		page, err := db.StoryPage(ctx, f)
 		if err != nil {
@@ -486,7 +487,7 @@ func TestDB_Stories(t *testing.T) {
 	if err != nil || len(top["world"]) != 1 || top["world"][0].Items != 3 || top["world"][0].Title != "Ta" {
 		t.Errorf("TopStories = %+v, %v", top, err)
 	}
-	if _, err := db.StoryPage(ctx, storage.ItemFilter{Tags: []string{"nope"}}); !errors.Is(err, feedmux.ErrUnknownTag) {
+	if _, err := db.StoryPage(ctx, feedmux.ItemFilter{Tags: []string{"nope"}}); !errors.Is(err, feedmux.ErrUnknownTag) {
 		t.Errorf("unknown tag: %v", err)
 	}
 
@@ -495,10 +496,10 @@ func TestDB_Stories(t *testing.T) {
 	if n, err := db.UngroupedCount(ctx); err != nil || n != 0 {
 		t.Errorf("%d items wait for grouping after it (%v), want none", n, err)
 	}
-	if _, err := db.SaveGrouping(ctx, storage.Grouping{Stories: map[int64]int64{id["b"]: id["d"]}, Merged: map[int64]int64{id["d"]: id["a"]}}); err != nil {
+	if _, err := db.SaveGrouping(ctx, feedmux.Grouping{Stories: map[int64]int64{id["b"]: id["d"]}, Merged: map[int64]int64{id["d"]: id["a"]}}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := db.StoryPage(ctx, storage.ItemFilter{Tags: []string{"world"}})
+	page, err := db.StoryPage(ctx, feedmux.ItemFilter{Tags: []string{"world"}})
 	if err != nil || len(page.Stories) != 1 || page.Stories[0].ID != id["a"] || len(page.Stories[0].Items) != 5 {
 		t.Errorf("after the merge: %+v, %v; want one story of five items named by a", page.Stories, err)
 	}
@@ -524,7 +525,7 @@ func TestDB_Retag(t *testing.T) {
 	if err != nil || !slices.Equal(changed, []string{"gaza"}) {
 		t.Errorf("SetTags changed %v, %v; want [gaza]", changed, err)
 	}
-	if items, _ := db.Items(ctx, storage.ItemFilter{Tags: []string{"gaza"}}); len(items) != 1 {
+	if items, _ := db.Items(ctx, feedmux.ItemFilter{Tags: []string{"gaza"}}); len(items) != 1 {
 		t.Errorf("retagged item not under its new tag")
 	}
 	if rows, last, _ := db.RetagBatch(ctx, last, 100); len(rows) != 0 || last != 0 {
@@ -542,7 +543,7 @@ func TestDB_Retention(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	db := mustOpen(t, "")
-	db.Retention = storage.Retention{MaxAge: 48 * time.Hour, MaxItemsPerFeed: 10}
+	db.Retention = feedmux.Retention{MaxAge: 48 * time.Hour, MaxItemsPerFeed: 10}
 	a := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
 	b := feedmux.Feed{URL: "https://b.example/rss", Title: "B"}
 	if err := db.SyncFeeds(ctx, []feedmux.Feed{a, b}); err != nil {
@@ -551,7 +552,7 @@ func TestDB_Retention(t *testing.T) {
 	stored := func(feed string) []string {
 		t.Helper()
 		var ks []string
-		items, err := db.Items(ctx, storage.ItemFilter{Limit: 500})
+		items, err := db.Items(ctx, feedmux.ItemFilter{Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -602,7 +603,7 @@ func TestDB_Retention(t *testing.T) {
 	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, []feedmux.Item{fresh}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.Prune(ctx, storage.Retention{MaxAge: 48 * time.Hour, MaxItemsPerFeed: 10}, 2)
+	res, err := db.Prune(ctx, feedmux.Retention{MaxAge: 48 * time.Hour, MaxItemsPerFeed: 10}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,7 +613,7 @@ func TestDB_Retention(t *testing.T) {
 	if got := stored(b.URL); len(got) != 0 {
 		t.Errorf("B still holds %v", got)
 	}
-	if items, _ := db.Items(ctx, storage.ItemFilter{Tags: []string{"archive"}}); len(items) != 1 || items[0].Key != "copy" {
+	if items, _ := db.Items(ctx, feedmux.ItemFilter{Tags: []string{"archive"}}); len(items) != 1 || items[0].Key != "copy" {
 		t.Errorf("the copy did not inherit the removed first's place: %+v", items)
 	}
 	if r, _ := db.SaveItems(ctx, feedmux.FeedState{URL: b.URL}, []feedmux.Item{old}); r.Inserted != 0 {
@@ -704,7 +705,7 @@ func BenchmarkItemPage(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		page, err := db.ItemPage(ctx, storage.ItemFilter{Tags: []string{"t1"}, Limit: 50})
+		page, err := db.ItemPage(ctx, feedmux.ItemFilter{Tags: []string{"t1"}, Limit: 50})
 		if err != nil || len(page.Items) != 50 {
 			b.Fatal(len(page.Items), err)
 		}

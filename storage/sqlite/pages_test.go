@@ -1,11 +1,10 @@
-package storage_test
+package sqlite_test
 
 import (
 	"testing"
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
 )
 
 // TestDB_PageOnce: an item of a full_content feed has its page fetched
@@ -27,7 +26,7 @@ func TestDB_PageOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	due := func() []storage.PageJob {
+	due := func() []feedmux.PageJob {
 		t.Helper()
 		jobs, err := db.DuePages(ctx, t0.Add(time.Hour), 10)
 		if err != nil {
@@ -41,13 +40,13 @@ func TestDB_PageOnce(t *testing.T) {
 	if len(jobs) != 1 || jobs[0].Item.Key != "a" || jobs[0].Reapply {
 		t.Fatalf("after the first poll: %+v, want a's page to fetch", jobs)
 	}
-	meta := storage.PageMeta{Categories: []string{"Gaza"}}
+	meta := feedmux.PageMeta{Categories: []string{"Gaza"}}
 	page := jobs[0].Item
 	page.Categories = append(page.Categories, "Gaza")
-	if _, err := db.SavePage(ctx, jobs[0].ID, storage.PageUpdate{Article: "<p>The article.</p>", Meta: meta, Item: page}); err != nil {
+	if _, err := db.SavePage(ctx, jobs[0].ID, feedmux.PageUpdate{Article: "<p>The article.</p>", Meta: meta, Item: page}); err != nil {
 		t.Fatal(err)
 	}
-	items, err := db.Items(ctx, storage.ItemFilter{})
+	items, err := db.Items(ctx, feedmux.ItemFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

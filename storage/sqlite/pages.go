@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	"github.com/feedmux/feedmux"
 )
 
 // Page states of an item (items.page_state).
@@ -37,27 +35,6 @@ func feedWantsPages(ctx context.Context, tx *sql.Tx, feedID int64) (bool, error)
 	err := tx.QueryRowContext(ctx, `SELECT CASE WHEN json_valid(config) THEN coalesce(json_extract(config, '$.FullContent'), 0) ELSE 0 END FROM feeds WHERE id = ?`,
 		feedID).Scan(&want)
 	return want, err
-}
-
-// PageMeta is what an article page says about itself.
-type PageMeta struct {
-	Categories []string  `json:"categories,omitempty"`
-	Author     string    `json:"author,omitempty"`
-	Published  time.Time `json:"published,omitzero"`
-	Image      string    `json:"image,omitempty"`
-}
-
-// PageJob is an item whose page is to be fetched, or applied again.
-type PageJob struct {
-	ID      int64
-	FeedURL string
-	Item    feedmux.Item // as its feed gave it
-	Tries   int          // failed attempts so far
-	// Reapply says the page is stored (Article, Meta) and only needs to be
-	// applied to the item again: the feed changed the item, not its link.
-	Reapply bool
-	Article string
-	Meta    PageMeta
 }
 
 // DuePages returns up to limit items whose page is due at now, oldest
@@ -106,16 +83,6 @@ func (db *DB) NextPageDue(ctx context.Context) (due time.Time, ok bool, err erro
 		return time.Time{}, false, err
 	}
 	return time.Unix(next.Int64, 0), true, nil
-}
-
-// PageUpdate is what a fetched page gives an item.
-type PageUpdate struct {
-	Article string        // sanitized HTML; empty when the page gave none
-	Meta    PageMeta      // as the page said it, kept to apply again
-	Extract time.Duration // how long extraction took; 0 when applied again
-	// The item with the page applied: its categories, author, times,
-	// enclosures and tags.
-	Item feedmux.Item
 }
 
 // SavePage stores an item's page and what it changes, and returns the

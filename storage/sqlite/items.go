@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"cmp"
@@ -14,18 +14,6 @@ import (
 
 	"github.com/feedmux/feedmux"
 )
-
-// SaveResult says what a SaveItems call changed.
-type SaveResult struct {
-	Inserted int
-	Updated  int
-	// New lists the inserted items that are not copies of an article
-	// another feed brought first, for story grouping.
-	New []NewItem
-	// Tags lists, sorted, every tag whose items changed: the tags of inserted
-	// and updated items, before and after the update.
-	Tags []string
-}
 
 // SaveItems records one poll of a feed in a single transaction: its new state
 // and its items. New items are inserted, changed ones updated (with their
@@ -260,12 +248,6 @@ func (db *DB) afterInsert(ctx context.Context, tx *sql.Tx, feedID int64, now tim
 	}
 	res.New = slices.DeleteFunc(res.New, func(n NewItem) bool { return slices.Contains(over, n.ID) })
 	return nil
-}
-
-// NewItem is an item SaveItems inserted.
-type NewItem struct {
-	ID  int64 // its row id
-	Key string
 }
 
 // upsertItemSQL inserts an item or, when its hash changed, updates it. It

@@ -1,11 +1,11 @@
-// Package storage keeps feedmux's feeds, items and tags in SQLite through
-// modernc.org/sqlite. It is the only package that speaks SQL: callers use
+// Package sqlite keeps feedmux's feeds, items and tags in SQLite through
+// modernc.org/sqlite. It implements feedmux.Store; its SQL is its own: callers use
 // domain-level methods and get root-package values and sentinel errors back.
 //
 // A DB holds two handles: one writer connection, so writes queue in Go rather
 // than fail with SQLITE_BUSY, and a pool of read-only connections that WAL
 // lets run beside the writer.
-package storage
+package sqlite
 
 import (
 	"context"

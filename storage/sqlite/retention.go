@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"context"
@@ -8,19 +8,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Retention bounds what the database keeps.
-type Retention struct {
-	MaxAge          time.Duration // items older than this (by sort time) go; 0: no limit
-	MaxItemsPerFeed int           // each feed keeps its newest this many; 0: no limit
-}
-
-// PruneResult says what a Prune call removed.
-type PruneResult struct {
-	Removed    int
-	Tombstones int      // expired tombstones removed
-	Tags       []string // tags of the removed items, sorted
-}
 
 // Prune removes the items retention no longer allows, batch items per
 // transaction so that polling and serving go on between batches, leaves a

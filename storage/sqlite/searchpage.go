@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"context"
@@ -44,17 +44,18 @@ func (db *DB) searchPageQuery(ctx context.Context, f ItemFilter, before Cursor, 
 		return "", nil, err
 	}
 	half := max(span/2, searchFew)
+	match := fts5Match(f.Search)
 	var n int64
 	err = db.read.QueryRowContext(ctx, `SELECT count(*) FROM
-		(SELECT rowid FROM items_search WHERE items_search MATCH ? LIMIT ?)`, f.Search, half+1).Scan(&n)
+		(SELECT rowid FROM items_search WHERE items_search MATCH ? LIMIT ?)`, match, half+1).Scan(&n)
 	if err != nil {
 		return "", nil, err
 	}
 	if n <= searchFew {
-		q, args := searchFewQuery(f.Tags, f.Exclude, before, limit, f.Search)
+		q, args := searchFewQuery(f.Tags, f.Exclude, before, limit, match)
 		return q, args, nil
 	}
-	q, args := itemPageQuery(f.Tags, f.Exclude, before, limit, walkSearch{match: f.Search, probe: n > half})
+	q, args := itemPageQuery(f.Tags, f.Exclude, before, limit, walkSearch{match: match, probe: n > half})
 	return q, args, nil
 }
 

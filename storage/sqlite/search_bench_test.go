@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // searchBenchItems is the size of the search benchmark's database.
@@ -47,7 +47,7 @@ func readHeadlines(tb testing.TB) []string {
 // feed with one or two of ten tags (t0 ... t9). An item's title is a
 // headline, its summary another, its content sanitized-looking HTML of
 // five more with a link; times spread over 60 days, not in id order.
-func searchBenchDB(b *testing.B) *storage.DB {
+func searchBenchDB(b *testing.B) *sqlite.DB {
 	b.Helper()
 	ctx := b.Context()
 	db := mustOpen(b, "")
@@ -115,11 +115,11 @@ func BenchmarkSearch(b *testing.B) {
 		{"tag two words", "apple iphone", []string{"t3"}, nil},
 		{"private excluded", "google", nil, []string{"t1", "t2"}},
 	} {
-		s, err := storage.ParseSearch(tc.q)
+		s, err := feedmux.ParseSearch(tc.q)
 		if err != nil {
 			b.Fatal(err)
 		}
-		matches, err := db.SearchMatches(b.Context(), s.Match)
+		matches, err := db.SearchMatches(b.Context(), &s)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -128,7 +128,7 @@ func BenchmarkSearch(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				start := time.Now()
-				page, err := db.ItemPage(b.Context(), storage.ItemFilter{Search: s.Match, Tags: tc.tags, Exclude: tc.exclude})
+				page, err := db.ItemPage(b.Context(), feedmux.ItemFilter{Search: &s, Tags: tc.tags, Exclude: tc.exclude})
 				times = append(times, time.Since(start))
 				if err != nil {
 					b.Fatal(err)

@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"slices"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 const ceasefire = "Security Council demands immediate ceasefire in Gaza for Ramadan"
@@ -23,7 +23,7 @@ func aggregatorItems() (google, own feedmux.Item) {
 	return google, own
 }
 
-func syncAggregatorFeeds(t *testing.T, db *storage.DB) (google, aj feedmux.FeedState) {
+func syncAggregatorFeeds(t *testing.T, db *sqlite.DB) (google, aj feedmux.FeedState) {
 	t.Helper()
 	feeds := []feedmux.Feed{
 		{URL: "https://news.google.com/rss", Title: "Google News"},
@@ -66,7 +66,7 @@ func TestDB_AggregatorCopy(t *testing.T) {
 			t.Fatalf("first save: %+v, %v", first, err)
 		}
 		// The grouper placed the first item (alone, its own story).
-		if _, err := db.SaveGrouping(ctx, storage.Grouping{Grouped: []int64{first.New[0].ID}}); err != nil {
+		if _, err := db.SaveGrouping(ctx, feedmux.Grouping{Grouped: []int64{first.New[0].ID}}); err != nil {
 			t.Fatal(err)
 		}
 		second, err := db.SaveItems(ctx, saves[1].st, []feedmux.Item{saves[1].it})
@@ -77,7 +77,7 @@ func TestDB_AggregatorCopy(t *testing.T) {
 			t.Errorf("aggregator first %v: second save %+v, want inserted and nothing left to group", aggregatorFirst, second)
 		}
 		for _, tag := range []string{"news", "middle-east"} {
-			items, err := db.Items(ctx, storage.ItemFilter{Tags: []string{tag}})
+			items, err := db.Items(ctx, feedmux.ItemFilter{Tags: []string{tag}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +87,7 @@ func TestDB_AggregatorCopy(t *testing.T) {
 				t.Errorf("%+v, tag %s: %+v, want Al Jazeera's item once, naming Google News too", c, tag, items)
 			}
 		}
-		page, err := db.StoryPage(ctx, storage.ItemFilter{Tags: []string{"news"}})
+		page, err := db.StoryPage(ctx, feedmux.ItemFilter{Tags: []string{"news"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func TestDB_AggregatorOnly(t *testing.T) {
 	if _, err := db.SaveItems(ctx, gState, []feedmux.Item{google}); err != nil {
 		t.Fatal(err)
 	}
-	items, err := db.Items(ctx, storage.ItemFilter{})
+	items, err := db.Items(ctx, feedmux.ItemFilter{})
 	if err != nil || len(items) != 1 || items[0].Origin != google.Origin || items[0].SourceName() != "Al Jazeera English via Google News" {
 		t.Fatalf("the aggregator's item alone: %+v, %v", items, err)
 	}
@@ -124,7 +124,7 @@ func TestDB_AggregatorOnly(t *testing.T) {
 	if err != nil || len(res.New) != 2 {
 		t.Fatalf("save: %+v, %v", res, err)
 	}
-	if items, err := db.Items(ctx, storage.ItemFilter{}); err != nil || len(items) != 3 {
+	if items, err := db.Items(ctx, feedmux.ItemFilter{}); err != nil || len(items) != 3 {
 		t.Errorf("%d items (%v), want 3: neither is Google's copy", len(items), err)
 	}
 }

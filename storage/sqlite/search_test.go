@@ -1,4 +1,4 @@
-package storage_test
+package sqlite_test
 
 import (
 	"fmt"
@@ -7,18 +7,18 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage"
+	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // searchKeys returns the keys of every item that matches q under filter,
 // page by page (limit 2), in the order served.
-func searchKeys(tb testing.TB, db *storage.DB, q string, filter storage.ItemFilter) []string {
+func searchKeys(tb testing.TB, db *sqlite.DB, q string, filter feedmux.ItemFilter) []string {
 	tb.Helper()
-	s, err := storage.ParseSearch(q)
+	s, err := feedmux.ParseSearch(q)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	filter.Search, filter.Limit = s.Match, 2
+	filter.Search, filter.Limit = &s, 2
 	var ks []string
 	for range 100 {
 		page, err := db.ItemPage(tb.Context(), filter)
@@ -69,21 +69,21 @@ func TestDB_Search(t *testing.T) {
 
 	for _, tc := range []struct {
 		name, q string
-		filter  storage.ItemFilter
+		filter  feedmux.ItemFilter
 		want    []string
 	}{
-		{"every word", "Haniyeh Tehran", storage.ItemFilter{}, []string{"both"}},
-		{"diacritics and case", "TEHRAN", storage.ItemFilter{}, []string{"both", "tehran", "accents"}},
-		{"phrase in content", `"ceasefire talks"`, storage.ItemFilter{}, []string{"talks", "stall"}},
-		{"phrase without a word", `"ceasefire talks" -Haniyeh`, storage.ItemFilter{}, []string{"talks"}},
-		{"or", "doha OR traffic", storage.ItemFilter{}, []string{"haniyeh", "tehran", "talks"}},
-		{"and with or", "haniyeh doha OR tehran", storage.ItemFilter{}, []string{"both", "haniyeh"}},
-		{"entities decoded", "cairo doha", storage.ItemFilter{}, []string{"talks"}},
-		{"markup is not text", "href OR https OR div OR noopener OR class", storage.ItemFilter{}, nil},
-		{"link text is", "link", storage.ItemFilter{}, []string{"markup"}},
-		{"tag", "tehran", storage.ItemFilter{Tags: []string{"iran"}}, []string{"tehran", "accents"}},
-		{"tag of the copy", "haniyeh", storage.ItemFilter{Tags: []string{"world"}}, []string{"both"}},
-		{"excluded tag", "tehran", storage.ItemFilter{Exclude: []string{"security"}}, []string{"both", "tehran"}},
+		{"every word", "Haniyeh Tehran", feedmux.ItemFilter{}, []string{"both"}},
+		{"diacritics and case", "TEHRAN", feedmux.ItemFilter{}, []string{"both", "tehran", "accents"}},
+		{"phrase in content", `"ceasefire talks"`, feedmux.ItemFilter{}, []string{"talks", "stall"}},
+		{"phrase without a word", `"ceasefire talks" -Haniyeh`, feedmux.ItemFilter{}, []string{"talks"}},
+		{"or", "doha OR traffic", feedmux.ItemFilter{}, []string{"haniyeh", "tehran", "talks"}},
+		{"and with or", "haniyeh doha OR tehran", feedmux.ItemFilter{}, []string{"both", "haniyeh"}},
+		{"entities decoded", "cairo doha", feedmux.ItemFilter{}, []string{"talks"}},
+		{"markup is not text", "href OR https OR div OR noopener OR class", feedmux.ItemFilter{}, nil},
+		{"link text is", "link", feedmux.ItemFilter{}, []string{"markup"}},
+		{"tag", "tehran", feedmux.ItemFilter{Tags: []string{"iran"}}, []string{"tehran", "accents"}},
+		{"tag of the copy", "haniyeh", feedmux.ItemFilter{Tags: []string{"world"}}, []string{"both"}},
+		{"excluded tag", "tehran", feedmux.ItemFilter{Exclude: []string{"security"}}, []string{"both", "tehran"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := searchKeys(t, db, tc.q, tc.filter); !slices.Equal(got, tc.want) {
@@ -98,10 +98,10 @@ func TestDB_Search(t *testing.T) {
 		if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, []feedmux.Item{edited}); err != nil {
 			t.Fatal(err)
 		}
-		if got := searchKeys(t, db, "tehran traffic", storage.ItemFilter{}); got != nil {
+		if got := searchKeys(t, db, "tehran traffic", feedmux.ItemFilter{}); got != nil {
 			t.Errorf("old title still matches: %q", got)
 		}
-		if got := searchKeys(t, db, "isfahan", storage.ItemFilter{}); !slices.Equal(got, []string{"tehran"}) {
+		if got := searchKeys(t, db, "isfahan", feedmux.ItemFilter{}); !slices.Equal(got, []string{"tehran"}) {
 			t.Errorf("new title: %q, want [tehran]", got)
 		}
 	})
@@ -123,10 +123,10 @@ func TestDB_SearchArticle(t *testing.T) {
 	if err != nil || len(jobs) != 1 {
 		t.Fatalf("due pages: %+v, %v", jobs, err)
 	}
-	if _, err := db.SavePage(ctx, jobs[0].ID, storage.PageUpdate{Article: "<p>Negotiators met in <i>Muscat</i>.</p>", Item: jobs[0].Item}); err != nil {
+	if _, err := db.SavePage(ctx, jobs[0].ID, feedmux.PageUpdate{Article: "<p>Negotiators met in <i>Muscat</i>.</p>", Item: jobs[0].Item}); err != nil {
 		t.Fatal(err)
 	}
-	if got := searchKeys(t, db, "muscat report", storage.ItemFilter{}); !slices.Equal(got, []string{"a"}) {
+	if got := searchKeys(t, db, "muscat report", feedmux.ItemFilter{}); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("search of the article's text: %q, want [a]", got)
 	}
 }
@@ -142,7 +142,7 @@ func TestDB_SearchRemoved(t *testing.T) {
 	if err := db.SyncFeeds(ctx, []feedmux.Feed{a, b}); err != nil {
 		t.Fatal(err)
 	}
-	db.Retention = storage.Retention{MaxItemsPerFeed: 3}
+	db.Retention = feedmux.Retention{MaxItemsPerFeed: 3}
 	var polled []feedmux.Item
 	for i := range 5 {
 		polled = append(polled, item(fmt.Sprint(i), fmt.Sprintf("Kestrel report %d", i), t0.Add(time.Duration(i)*time.Minute), "x"))
@@ -150,11 +150,11 @@ func TestDB_SearchRemoved(t *testing.T) {
 	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, polled); err != nil {
 		t.Fatal(err)
 	}
-	if got := searchKeys(t, db, "kestrel", storage.ItemFilter{}); !slices.Equal(got, []string{"4", "3", "2"}) {
+	if got := searchKeys(t, db, "kestrel", feedmux.ItemFilter{}); !slices.Equal(got, []string{"4", "3", "2"}) {
 		t.Errorf("after the feed was trimmed to 3: %q, want [4 3 2]", got)
 	}
 
-	db.Retention = storage.Retention{}
+	db.Retention = feedmux.Retention{}
 	old := item("old", "Osprey sighted", t0.Add(-72*time.Hour), "x")
 	old.URL, old.FirstSeen = "https://news.example/osprey", t0.Add(-72*time.Hour)
 	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: b.URL}, []feedmux.Item{old}); err != nil {
@@ -165,17 +165,18 @@ func TestDB_SearchRemoved(t *testing.T) {
 	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: a.URL}, []feedmux.Item{cp}); err != nil {
 		t.Fatal(err)
 	}
-	if got := searchKeys(t, db, "osprey", storage.ItemFilter{}); !slices.Equal(got, []string{"old"}) {
+	if got := searchKeys(t, db, "osprey", feedmux.ItemFilter{}); !slices.Equal(got, []string{"old"}) {
 		t.Errorf("an article and its copy: %q, want the first once", got)
 	}
-	if _, err := db.Prune(ctx, storage.Retention{MaxAge: 48 * time.Hour}, 10); err != nil {
+	if _, err := db.Prune(ctx, feedmux.Retention{MaxAge: 48 * time.Hour}, 10); err != nil {
 		t.Fatal(err)
 	}
-	if got := searchKeys(t, db, "osprey", storage.ItemFilter{}); !slices.Equal(got, []string{"copy"}) {
+	if got := searchKeys(t, db, "osprey", feedmux.ItemFilter{}); !slices.Equal(got, []string{"copy"}) {
 		t.Errorf("after the first was removed: %q, want its copy", got)
 	}
-	for q, want := range map[string]int{`"kestrel"`: 3, `"osprey"`: 1} {
-		if n, err := db.SearchMatches(ctx, q); err != nil || n != want {
+	for q, want := range map[string]int{"kestrel": 3, "osprey": 1} {
+		s, _ := feedmux.ParseSearch(q)
+		if n, err := db.SearchMatches(ctx, &s); err != nil || n != want {
 			t.Errorf("index rows matching %s: %d (%v), want %d: removed items stay in the index", q, n, err, want)
 		}
 	}

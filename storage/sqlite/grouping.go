@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"context"
@@ -8,16 +8,6 @@ import (
 	"strings"
 	"time"
 )
-
-// StoryRow is an item as story grouping sees it.
-type StoryRow struct {
-	ID, Story int64
-	Title     string
-	URL       string
-	Source    string
-	Time      time.Time // publication time, else update, else first seen
-	FirstSeen time.Time
-}
 
 // storyRowSQL selects the StoryRow of the items i.
 const storyRowSQL = `SELECT i.id, coalesce(i.story_id, i.id), i.title, i.url,
@@ -67,13 +57,6 @@ func (db *DB) storyRows(ctx context.Context, what, query string, args ...any) ([
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// Grouping is what story grouping decided for a batch of items.
-type Grouping struct {
-	Stories map[int64]int64 // item id: the story it joined, when not its own
-	Merged  map[int64]int64 // merged story: the story it became
-	Grouped []int64         // the items grouped: they wait no more
 }
 
 // SaveGrouping records a batch's grouping in one transaction: that the

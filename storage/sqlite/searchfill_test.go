@@ -1,6 +1,8 @@
-package storage
+package sqlite
 
 import (
+	"github.com/feedmux/feedmux"
+
 	"database/sql"
 	"io/fs"
 	"path/filepath"
@@ -52,8 +54,8 @@ func TestOpen_FillsSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s, _ := ParseSearch("quarry")
-	page, err := db.ItemPage(ctx, ItemFilter{Search: s.Match})
+	s, _ := feedmux.ParseSearch("quarry")
+	page, err := db.ItemPage(ctx, ItemFilter{Search: &s})
 	if err != nil {
 		t.Fatal(err)
 	}

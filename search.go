@@ -1,4 +1,4 @@
-package storage
+package feedmux
 
 import (
 	"errors"
@@ -14,11 +14,12 @@ const (
 	maxSearchTerms = 16
 )
 
-// Search is a parsed search query.
+// Search is a parsed search query: the items that match every group
+// (one of its alternatives) and none of Not. Each store writes it in its
+// own query language.
 type Search struct {
-	// Match is the query in FTS5 syntax, for ItemFilter.Search. Every term
-	// the user wrote is in double quotes, so nothing in it is FTS5 syntax.
-	Match string
+	Groups [][]SearchTerm
+	Not    []SearchTerm
 	// Normal is the query written out again in its one normal form: words
 	// lower case, terms in the order given but exclusions last, one space
 	// between them. Queries that differ only in case, spacing and where the
@@ -26,7 +27,13 @@ type Search struct {
 	Normal string
 }
 
-// term is one word or phrase of a query.
+// SearchTerm is one word or phrase of a query.
+type SearchTerm struct {
+	Text   string // lower case, without the quotes
+	Phrase bool   // written in double quotes
+}
+
+// term is a SearchTerm as it is scanned.
 type term struct {
 	text   string // lower case, without the quotes
 	phrase bool   // written in double quotes
@@ -152,28 +159,24 @@ func (t term) written() string {
 	return t.text
 }
 
-// fts is the term as an FTS5 string: in double quotes, a quote in it
-// doubled, so that no character of it is FTS5 syntax.
-func (t term) fts() string { return `"` + strings.ReplaceAll(t.text, `"`, `""`) + `"` }
-
-// buildSearch writes the parsed query in FTS5 syntax and in normal form.
-// Every operand is in parentheses: FTS5 gives NOT, AND and OR their own
-// precedence, which this way never matters.
+// buildSearch keeps the parsed query and writes it in normal form.
 func buildSearch(groups [][]term, not []term) Search {
-	var match, normal []string
+	var s Search
+	var normal []string
 	for _, g := range groups {
-		var alts, words []string
+		var alts []SearchTerm
+		var words []string
 		for _, t := range g {
-			alts = append(alts, t.fts())
+			alts = append(alts, SearchTerm{Text: t.text, Phrase: t.phrase})
 			words = append(words, t.written())
 		}
-		match = append(match, "("+strings.Join(alts, " OR ")+")")
+		s.Groups = append(s.Groups, alts)
 		normal = append(normal, strings.Join(words, " OR "))
 	}
-	m := "(" + strings.Join(match, " AND ") + ")"
 	for _, t := range not {
-		m = "(" + m + " NOT " + t.fts() + ")"
+		s.Not = append(s.Not, SearchTerm{Text: t.text, Phrase: t.phrase})
 		normal = append(normal, "-"+t.written())
 	}
-	return Search{Match: m, Normal: strings.Join(normal, " ")}
+	s.Normal = strings.Join(normal, " ")
+	return s
 }

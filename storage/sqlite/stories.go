@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"context"
@@ -13,20 +13,6 @@ import (
 
 	"github.com/feedmux/feedmux"
 )
-
-// Story is a group of items that report one event, oldest first.
-type Story struct {
-	ID    int64 // the id of its first item
-	Items []feedmux.Item
-	// Activity is the newest member's time, by which stories are ordered.
-	Activity time.Time
-}
-
-// StoryPage is one page of stories, newest activity first.
-type StoryPage struct {
-	Stories []Story
-	Next    Cursor // zero on the last page
-}
 
 // StoryPage returns the stories that have an item matching filter (its
 // Tags and Exclude), newest activity first, each with all its members.
@@ -107,7 +93,7 @@ func (db *DB) StoryPage(ctx context.Context, filter ItemFilter) (StoryPage, erro
 		return StoryPage{}, fmt.Errorf("story members: %w", err)
 	}
 	for k, it := range members {
-		if i, ok := index[cursors[k].story]; ok {
+		if i, ok := index[cursors[k].Story]; ok {
 			page.Stories[i].Items = append(page.Stories[i].Items, it)
 		}
 	}
@@ -130,14 +116,6 @@ func (db *DB) checkTags(ctx context.Context, tags []string, items []feedmux.Item
 		}
 	}
 	return nil
-}
-
-// StorySummary is a story as the index page lists it.
-type StorySummary struct {
-	Title string // its first report's
-	URL   string
-	Items int // members in the period
-	Story int64
 }
 
 // TopStories returns, for each tag, its largest stories (by members)
@@ -169,14 +147,6 @@ func (db *DB) TopStories(ctx context.Context, since time.Time, per int) (map[str
 		out[tag] = append(out[tag], s)
 	}
 	return out, rows.Err()
-}
-
-// RetagRow is a stored item with what tagging looks at.
-type RetagRow struct {
-	ID      int64 // the row
-	Target  int64 // the row whose tags it sets: itself, or the first copy of its article
-	FeedURL string
-	Item    feedmux.Item // Title, Summary, Content, Categories
 }
 
 // RetagBatch returns the items whose target lies in (after, after+n], and

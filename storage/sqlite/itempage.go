@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"cmp"
@@ -14,53 +14,6 @@ import (
 
 	"github.com/feedmux/feedmux"
 )
-
-// ItemFilter selects items for Items and ItemPage.
-type ItemFilter struct {
-	Tags    []string // items carrying any of these tags; none: every item
-	Exclude []string // leave out items carrying any of these tags
-	Before  Cursor   // only items after this one in newest-first order
-	Limit   int      // at most this many; 0 means 50
-	// Search, when set, keeps only the items that match it: an FTS5 query
-	// over their text, as ParseSearch writes it (Search.Match).
-	Search string
-}
-
-// Cursor is a position in the newest-first order of items, for paging.
-type Cursor struct {
-	Time int64 // the item's sort time, unix seconds
-	ID   int64 // its row id, which breaks ties
-
-	story int64 // the item's story, for StoryPage
-}
-
-// IsZero reports whether c is the start of the order.
-func (c Cursor) IsZero() bool { return c.Time == 0 && c.ID == 0 }
-
-// String is the cursor's form in a URL: "1711454400-42".
-func (c Cursor) String() string {
-	return strconv.FormatInt(c.Time, 10) + "-" + strconv.FormatInt(c.ID, 10)
-}
-
-// ParseCursor parses the form String writes.
-func ParseCursor(s string) (Cursor, error) {
-	t, id, ok := strings.Cut(s, "-")
-	c := Cursor{}
-	var err1, err2 error
-	c.Time, err1 = strconv.ParseInt(t, 10, 64)
-	c.ID, err2 = strconv.ParseInt(id, 10, 64)
-	if !ok || err1 != nil || err2 != nil || c.Time < 0 || c.ID <= 0 {
-		return Cursor{}, fmt.Errorf("invalid cursor %q", s)
-	}
-	return c, nil
-}
-
-// ItemPage is one page of items, newest first.
-type ItemPage struct {
-	Items []feedmux.Item
-	// Next is where the following page starts; zero on the last page.
-	Next Cursor
-}
 
 const itemColumns = `i.id, i.sort_time, i.key, i.guid, i.url, i.title, i.summary, i.content, i.author, i.email,
 	i.categories, i.enclosures, i.published, i.updated, i.first_seen,
@@ -91,10 +44,10 @@ func (db *DB) ItemPage(ctx context.Context, filter ItemFilter) (ItemPage, error)
 		before = Cursor{Time: math.MaxInt64, ID: math.MaxInt64}
 	}
 	query, args := itemPageQuery(filter.Tags, filter.Exclude, before, limit, walkSearch{})
-	if filter.Search != "" {
+	if filter.Search != nil {
 		var err error
 		if query, args, err = db.searchPageQuery(ctx, filter, before, limit); err != nil {
-			return ItemPage{}, fmt.Errorf("search %q: %w", filter.Search, err)
+			return ItemPage{}, fmt.Errorf("search %q: %w", filter.Search.Normal, err)
 		}
 	}
 	rows, cursors, err := db.queryItems(ctx, query, args...)
@@ -223,7 +176,7 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 					Origin: feedmux.Source{Title: a.Origin}})
 			}
 		}
-		c.story = story
+		c.Story = story
 		items = append(items, it)
 		cursors = append(cursors, c)
 	}

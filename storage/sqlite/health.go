@@ -1,4 +1,4 @@
-package storage
+package sqlite
 
 import (
 	"context"
@@ -7,23 +7,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/feedmux/feedmux"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
-)
 
-// WriteHealth is what the database's latest writes say about it. It lives
-// in memory, where a full disk cannot lose it.
-type WriteHealth struct {
-	// Err is why the latest write transaction failed, when it failed with a
-	// local fault (it wraps feedmux.ErrStorage); nil once a write succeeds.
-	Err error
-	// Since is when the writes began to fail.
-	Since time.Time
-	// Failures counts the write transactions that failed with a local
-	// fault since the database was opened.
-	Failures int64
-}
+	"github.com/feedmux/feedmux"
+)
 
 // health records the outcome of every write transaction.
 type health struct {
