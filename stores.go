@@ -110,3 +110,17 @@ type Store interface {
 	IntegrityCheck(ctx context.Context) error
 	Close() error
 }
+
+// FeedClaimer is a store that several feedmux processes share: each due
+// feed is polled by the one process that claims it, and the others leave
+// it until it is due again. A store of one process (SQLite) is none, and
+// every feed is its own.
+type FeedClaimer interface {
+	// ClaimFeed claims the feed configured with url for instance until
+	// now+lease, when the stored schedule says it is due (its next check
+	// is at or before now) and no other instance holds a claim that has
+	// not ended. Saving the poll (SaveItems) ends the claim. When the
+	// feed is not claimed, next is when to ask again: its stored next
+	// check, or the end of the other's claim.
+	ClaimFeed(ctx context.Context, url, instance string, now time.Time, lease time.Duration) (claimed bool, next time.Time, err error)
+}

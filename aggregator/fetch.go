@@ -53,6 +53,9 @@ type FetcherConfig struct {
 // Config returns the settings the Fetcher was built with.
 func (f *Fetcher) Config() FetcherConfig { return f.cfg }
 
+// Timeout is the longest one fetch may take, body included.
+func (f *Fetcher) Timeout() time.Duration { return f.client.Timeout }
+
 // Client is the Fetcher's HTTP client, guarded when its config has a
 // Guard: for requests other than fetches, such as a WebSub hub's to its
 // subscribers' callbacks.

@@ -63,6 +63,10 @@ type Poller struct {
 	// StorageRetry is how often Run tries one poll while the database
 	// cannot be written; 0 means DefaultStorageRetry.
 	StorageRetry time.Duration
+	// Instance names this process among those that share the store, when
+	// the store is a feedmux.FeedClaimer: Run polls a due feed only once
+	// it has claimed it.
+	Instance string
 }
 
 // errParse marks a document that is not a feed feedmux can read.

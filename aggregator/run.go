@@ -140,8 +140,12 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 // pollJob polls j's feed, started at the given time, and returns the job
-// of its next poll.
+// of its next poll; on a shared store, only once this process has claimed
+// the feed (else the job says when to ask again).
 func (p *Poller) pollJob(ctx context.Context, j job, started time.Time) job {
+	if mine, later := p.claim(ctx, j); !mine {
+		return later
+	}
 	res, err := p.Poll(ctx, j.feed)
 	took := p.Now().Sub(started)
 	p.logPoll(j.feed, res, err, took)
