@@ -124,3 +124,14 @@ type FeedClaimer interface {
 	// check, or the end of the other's claim.
 	ClaimFeed(ctx context.Context, url, instance string, now time.Time, lease time.Duration) (claimed bool, next time.Time, err error)
 }
+
+// Elector is a store shared by several processes that elects one of them
+// for what must happen once: story grouping, retention, re-tagging, the
+// hub's deliveries. A store of one process (SQLite) is none, and its
+// process does all of it.
+type Elector interface {
+	// Lead waits until this process leads in role (or ctx ends), and
+	// returns a context that ends when it leads no more (its connection
+	// to the database broke, or ctx ended).
+	Lead(ctx context.Context, role string) (context.Context, error)
+}

@@ -59,10 +59,55 @@ func (p *Poller) GroupPending(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// runGrouping groups waiting items whenever polls store new ones (and
-// once a minute, for items a failed batch left), until ctx ends. Polling
-// never waits for it: polls only mark their new items as waiting.
+// leaderRetry is how long a process waits to ask again when asking
+// whether it leads failed.
+const leaderRetry = 5 * time.Second
+
+// runGrouping groups waiting items until ctx ends. On a store several
+// processes share, only the one elected does: the others' polls leave
+// their new items waiting in the database, where the leader finds them,
+// and a process that takes over loads the window again first.
 func (p *Poller) runGrouping(ctx context.Context) {
+	e, shared := p.db.(feedmux.Elector)
+	if !shared {
+		p.groupLoop(ctx)
+		return
+	}
+	for ctx.Err() == nil {
+		lead, err := e.Lead(ctx, "grouping")
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Error("asking to lead story grouping failed", "error", err)
+				sleepCtx(ctx, leaderRetry)
+			}
+			continue
+		}
+		p.log.Info("leading story grouping")
+		p.Stories.Reset()
+		if err := p.LoadStories(lead); err != nil && lead.Err() == nil {
+			p.log.Error("story grouping: loading the window failed", "error", err)
+		}
+		p.groupLoop(lead)
+		if ctx.Err() == nil {
+			p.log.Info("no longer leading story grouping")
+		}
+	}
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// groupLoop groups waiting items whenever polls store new ones (and once
+// a minute, for items a failed batch left), until ctx ends. Polling never
+// waits for it: polls only mark their new items as waiting.
+func (p *Poller) groupLoop(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {

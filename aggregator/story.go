@@ -135,6 +135,17 @@ func NewGrouper(cfg StoryConfig) *Grouper {
 		joins: map[int64]joinFeatures{}, joinProbs: map[int64]float64{}, sources: map[string][]string{}}
 }
 
+// Reset empties the window, for a process that takes story grouping over
+// from another and loads the window again from the database.
+func (g *Grouper) Reset() {
+	fresh := NewGrouper(g.cfg)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.termIDs, g.nextTerm, g.docs, g.postings, g.df = fresh.termIDs, 0, fresh.docs, fresh.postings, fresh.df
+	g.queue, g.stories, g.merged, g.sources = nil, fresh.stories, fresh.merged, fresh.sources
+	g.stamp, g.candidate, g.joins, g.joinProbs = 0, nil, fresh.joins, fresh.joinProbs
+}
+
 // Len is the number of items in the window.
 func (g *Grouper) Len() int {
 	g.mu.Lock()
