@@ -54,6 +54,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			h.end() // verifications in flight stop
 			h.Wait()
 			return nil
 		case <-h.wake:

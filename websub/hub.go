@@ -99,6 +99,9 @@ type Hub struct {
 	loaded  bool
 	wake    chan struct{}
 	wg      sync.WaitGroup // verifications in flight
+	// life ends when Run returns: verifications in flight stop with it.
+	life context.Context
+	end  context.CancelFunc
 }
 
 type subKey struct{ topic, callback string }
@@ -112,6 +115,7 @@ func New(store Store, feeds http.Handler, client *http.Client, limits Limits, lo
 		Now: time.Now, subs: map[subKey]*feedmux.HubSubscription{}, pending: map[subKey]bool{},
 		wake: make(chan struct{}, 1),
 	}
+	h.life, h.end = context.WithCancel(context.Background())
 	h.client.Store(client)
 	return h
 }
@@ -177,5 +181,5 @@ func (h *Hub) interval() time.Duration {
 	return h.Interval()
 }
 
-// Wait waits for the verifications in flight, for a shutdown.
+// Wait waits for the verifications in flight.
 func (h *Hub) Wait() { h.wg.Wait() }

@@ -72,7 +72,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
-		h.verify(context.WithoutCancel(r.Context()), sub)
+		h.verify(h.life, sub) // beyond the request: the subscriber's answer is not waited for
 	}()
 	w.WriteHeader(http.StatusAccepted)
 }
