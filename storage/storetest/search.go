@@ -184,3 +184,28 @@ func testSearchRemoved(t *testing.T, open Open) {
 		}
 	}
 }
+
+// testSearchSyntax: what a search engine's own syntax would mean (FTS5's
+// or tsquery's operators, quotes, prefixes) is only text in a query: each
+// of these finds the item whose words it names, as a phrase of them
+// (rust:x is "rust x", x:A is "x a"), without an error.
+func testSearchSyntax(t *testing.T, open Open) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := open(t)
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: "https://a.example/rss"},
+		[]feedmux.Item{item("a", "Rust x y z", t0, "x")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`rust&x`, `rust|x`, `!x`, `x:*`, `'rust'`, `<->x`, `rust\`, `(rust`, `rust)`,
+		`rust*`, `"rust x"`, `z -"x rust"`, `"!x & y"`, `rust:x`, `rust -'nothing'`} {
+		if got := searchKeys(t, db, q, feedmux.ItemFilter{}); !slices.Equal(got, []string{"a"}) {
+			t.Errorf("search %q = %q, want [a]", q, got)
+		}
+	}
+	for _, q := range []string{`"x rust"`, `rust -"y z"`, `x:A`} {
+		if got := searchKeys(t, db, q, feedmux.ItemFilter{}); got != nil {
+			t.Errorf("search %q = %q, want nothing", q, got)
+		}
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"search", testSearch},
 		{"search article", testSearchArticle},
 		{"search removed", testSearchRemoved},
+		{"search syntax", testSearchSyntax},
 		{"canceled write", testCanceledWrite},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
