@@ -209,3 +209,32 @@ func testSearchSyntax(t *testing.T, open Open) {
 		}
 	}
 }
+
+// testSearchScripts: words of other scripts are found whatever their
+// case, and scripts written with combining signs (Devanagari) keep their
+// words whole.
+func testSearchScripts(t *testing.T, open Open) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := open(t)
+	items := []feedmux.Item{
+		item("ru", "Переговоры в Тегеране", t0, "x"),
+		item("hi", "हिन्दी समाचार", t0.Add(-time.Hour), "x"),
+		item("el", "Ειδήσεις από την Αθήνα", t0.Add(-2*time.Hour), "x"),
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: "https://a.example/rss"}, items); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]string{
+		"ПЕРЕГОВОРЫ": {"ru"},
+		"тегеране":   {"ru"},
+		"हिन्दी":     {"hi"},
+		"समाचार":     {"hi"},
+		"हि":         nil, // a part of a word is not a word
+		"αθήνα":      {"el"},
+	} {
+		if got := searchKeys(t, db, q, feedmux.ItemFilter{}); !slices.Equal(got, want) {
+			t.Errorf("search %q = %q, want %q", q, got, want)
+		}
+	}
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Open) {
 		{"search article", testSearchArticle},
 		{"search removed", testSearchRemoved},
 		{"search syntax", testSearchSyntax},
+		{"search scripts", testSearchScripts},
 		{"canceled write", testCanceledWrite},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, open) })
