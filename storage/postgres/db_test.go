@@ -3,11 +3,15 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/storage/postgres"
@@ -88,5 +92,59 @@ func TestOpen_BadURL(t *testing.T) {
 	}
 	if s := err.Error(); strings.Contains(s, "secret") {
 		t.Errorf("the error repeats the password: %s", s)
+	}
+}
+
+// TestOpen_KeyValue: Open takes libpq's key=value form too, with the
+// directory of the server's socket as host.
+func TestOpen_KeyValue(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgconn.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := mustOpen(t, fmt.Sprintf("host=%s port=%d dbname=%s user=%s sslmode=disable",
+		cfg.Host, cfg.Port, cfg.Database, cfg.User))
+	if err := db.IntegrityCheck(t.Context()); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestOpen_WithoutUnaccent: a user who may create tables but not the
+// unaccent extension gets a database whose search does not fold accents.
+func TestOpen_WithoutUnaccent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := pgtest.URL(t)
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := "plain_" + cfg.Database
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	// Roles are the cluster's: named after the database, which is the test's.
+	for _, q := range []string{`CREATE ROLE ` + role + ` LOGIN`, `GRANT CREATE ON SCHEMA public TO ` + role} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The role outlives the database; the cluster is the tests' own.
+	db := mustOpen(t, strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1))
+	it := feedmux.Item{Key: "a", Title: "Tehrān in the news", Published: t0}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: "https://a.example/rss"}, []feedmux.Item{it}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]int{"tehrān": 1, "tehran": 0, "news": 1} {
+		s, err := feedmux.ParseSearch(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if items, err := db.Items(ctx, feedmux.ItemFilter{Search: &s}); err != nil || len(items) != want {
+			t.Errorf("search %q: %d items (%v), want %d", q, len(items), err, want)
+		}
 	}
 }

@@ -115,7 +115,7 @@ func (sv *saver) save(it *feedmux.Item, res *feedmux.SaveResult) error {
 	if sv.anyBuried {
 		var gone bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = $1 AND key = $2)`,
-			sv.feedID, it.Key).Scan(&gone); err != nil {
+			sv.feedID, text(it.Key)).Scan(&gone); err != nil {
 			return err
 		}
 		if gone {

@@ -155,12 +155,18 @@ CREATE INDEX push_subscriptions_due ON push_subscriptions (next_action);
 -- extension is installed, so that Tehran matches Tehrān.
 CREATE TEXT SEARCH CONFIGURATION feedmux_search (COPY = simple);
 
+-- A user who may not create the extension (PostgreSQL 13+ lets a
+-- database's owner: it is trusted) gets the configuration without it.
 DO $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent') THEN
-		CREATE EXTENSION IF NOT EXISTS unaccent;
-		ALTER TEXT SEARCH CONFIGURATION feedmux_search
-			ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+		BEGIN
+			CREATE EXTENSION IF NOT EXISTS unaccent;
+			ALTER TEXT SEARCH CONFIGURATION feedmux_search
+				ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
+		EXCEPTION WHEN insufficient_privilege OR undefined_object THEN
+			RAISE WARNING 'feedmux: unaccent is not available (%): search does not fold accents', SQLERRM;
+		END;
 	END IF;
 END
 $$;
