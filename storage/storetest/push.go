@@ -1,17 +1,19 @@
-package sqlite_test
+package storetest
 
 import (
 	"errors"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/feedmux/feedmux"
 )
 
-func TestDB_Push(t *testing.T) {
+func testPush(t *testing.T, open Open) {
 	t.Parallel()
 	ctx := t.Context()
-	db := mustOpen(t, "")
+	db, _ := open(t)
 	feed := feedmux.Feed{URL: "https://a.example/feed", Interval: time.Hour}
 	if err := db.SyncFeeds(ctx, []feedmux.Feed{feed}); err != nil {
 		t.Fatal(err)
@@ -109,5 +111,42 @@ func TestDB_Push(t *testing.T) {
 	}
 	if _, err := db.PushByCallback(ctx, "cb2"); !errors.Is(err, feedmux.ErrUnknownCallback) {
 		t.Errorf("PushByCallback after ForgetPush: %v, want ErrUnknownCallback", err)
+	}
+}
+
+// testHub: the subscriptions at feedmux's own hub are kept by topic and
+// callback, replaced whole, and deleted.
+func testHub(t *testing.T, open Open) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := open(t)
+	a := feedmux.HubSubscription{Topic: "https://feedmux.example/tags/world.atom", Callback: "https://reader.example/cb",
+		Secret: "s", LeaseEnd: t0.Add(24 * time.Hour), Delivered: `"e1"`}
+	b := feedmux.HubSubscription{Topic: "https://feedmux.example/all.atom", Callback: "https://reader.example/cb",
+		LeaseEnd: t0.Add(time.Hour), Failures: 2, NextTry: t0.Add(time.Minute), LastError: "status 500"}
+	for _, s := range []feedmux.HubSubscription{a, b} {
+		if err := db.SaveHubSubscription(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Delivered, a.Secret = `"e2"`, ""
+	if err := db.SaveHubSubscription(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.HubSubscriptions(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]feedmux.HubSubscription{b, a}, got); diff != "" {
+		t.Errorf("HubSubscriptions, by topic then callback (-want +got):\n%s", diff)
+	}
+	if err := db.DeleteHubSubscription(ctx, b.Topic, b.Callback); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteHubSubscription(ctx, b.Topic, "https://nobody.example/"); err != nil {
+		t.Errorf("deleting a subscription that is not there: %v", err)
+	}
+	if got, err := db.HubSubscriptions(ctx); err != nil || len(got) != 1 || got[0].Topic != a.Topic {
+		t.Errorf("after the deletion: %+v, %v; want only a", got, err)
 	}
 }

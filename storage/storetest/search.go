@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"fmt"
@@ -7,12 +7,11 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // searchKeys returns the keys of every item that matches q under filter,
 // page by page (limit 2), in the order served.
-func searchKeys(tb testing.TB, db *sqlite.DB, q string, filter feedmux.ItemFilter) []string {
+func searchKeys(tb testing.TB, db feedmux.Store, q string, filter feedmux.ItemFilter) []string {
 	tb.Helper()
 	s, err := feedmux.ParseSearch(q)
 	if err != nil {
@@ -35,10 +34,10 @@ func searchKeys(tb testing.TB, db *sqlite.DB, q string, filter feedmux.ItemFilte
 	return nil
 }
 
-func TestDB_Search(t *testing.T) {
+func testSearch(t *testing.T, open Open) {
 	t.Parallel()
 	ctx := t.Context()
-	db := mustOpen(t, "")
+	db, _ := open(t)
 	a := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
 	b := feedmux.Feed{URL: "https://b.example/rss", Title: "B"}
 	if err := db.SyncFeeds(ctx, []feedmux.Feed{a, b}); err != nil {
@@ -107,11 +106,11 @@ func TestDB_Search(t *testing.T) {
 	})
 }
 
-// TestDB_SearchArticle: the text of a fetched article is searched.
-func TestDB_SearchArticle(t *testing.T) {
+// testSearchArticle: the text of a fetched article is searched.
+func testSearchArticle(t *testing.T, open Open) {
 	t.Parallel()
 	ctx := t.Context()
-	db := mustOpen(t, "")
+	db, _ := open(t)
 	full := feedmux.Feed{URL: "https://full.example/rss", FullContent: true}
 	if err := db.SyncFeeds(ctx, []feedmux.Feed{full}); err != nil {
 		t.Fatal(err)
@@ -131,18 +130,18 @@ func TestDB_SearchArticle(t *testing.T) {
 	}
 }
 
-// TestDB_SearchRemoved: items that retention removes leave the index;
+// testSearchRemoved: items that retention removes leave the index;
 // the copy that takes the place of a removed first is found instead.
-func TestDB_SearchRemoved(t *testing.T) {
+func testSearchRemoved(t *testing.T, open Open) {
 	t.Parallel()
 	ctx := t.Context()
-	db := mustOpen(t, "")
+	db, retention := open(t)
 	a := feedmux.Feed{URL: "https://a.example/rss", Title: "A"}
 	b := feedmux.Feed{URL: "https://b.example/rss", Title: "B"}
 	if err := db.SyncFeeds(ctx, []feedmux.Feed{a, b}); err != nil {
 		t.Fatal(err)
 	}
-	db.Retention = feedmux.Retention{MaxItemsPerFeed: 3}
+	*retention = feedmux.Retention{MaxItemsPerFeed: 3}
 	var polled []feedmux.Item
 	for i := range 5 {
 		polled = append(polled, item(fmt.Sprint(i), fmt.Sprintf("Kestrel report %d", i), t0.Add(time.Duration(i)*time.Minute), "x"))
@@ -154,7 +153,7 @@ func TestDB_SearchRemoved(t *testing.T) {
 		t.Errorf("after the feed was trimmed to 3: %q, want [4 3 2]", got)
 	}
 
-	db.Retention = feedmux.Retention{}
+	*retention = feedmux.Retention{}
 	old := item("old", "Osprey sighted", t0.Add(-72*time.Hour), "x")
 	old.URL, old.FirstSeen = "https://news.example/osprey", t0.Add(-72*time.Hour)
 	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: b.URL}, []feedmux.Item{old}); err != nil {
@@ -176,8 +175,66 @@ func TestDB_SearchRemoved(t *testing.T) {
 	}
 	for q, want := range map[string]int{"kestrel": 3, "osprey": 1} {
 		s, _ := feedmux.ParseSearch(q)
-		if n, err := db.SearchMatches(ctx, &s); err != nil || n != want {
+		m, ok := db.(searchMatcher)
+		if !ok {
+			continue
+		}
+		if n, err := m.SearchMatches(ctx, &s); err != nil || n != want {
 			t.Errorf("index rows matching %s: %d (%v), want %d: removed items stay in the index", q, n, err, want)
+		}
+	}
+}
+
+// testSearchSyntax: what a search engine's own syntax would mean (FTS5's
+// or tsquery's operators, quotes, prefixes) is only text in a query: each
+// of these finds the item whose words it names, as a phrase of them
+// (rust:x is "rust x", x:A is "x a"), without an error.
+func testSearchSyntax(t *testing.T, open Open) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := open(t)
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: "https://a.example/rss"},
+		[]feedmux.Item{item("a", "Rust x y z", t0, "x")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`rust&x`, `rust|x`, `!x`, `x:*`, `'rust'`, `<->x`, `rust\`, `(rust`, `rust)`,
+		`rust*`, `"rust x"`, `z -"x rust"`, `"!x & y"`, `rust:x`, `rust -'nothing'`} {
+		if got := searchKeys(t, db, q, feedmux.ItemFilter{}); !slices.Equal(got, []string{"a"}) {
+			t.Errorf("search %q = %q, want [a]", q, got)
+		}
+	}
+	for _, q := range []string{`"x rust"`, `rust -"y z"`, `x:A`} {
+		if got := searchKeys(t, db, q, feedmux.ItemFilter{}); got != nil {
+			t.Errorf("search %q = %q, want nothing", q, got)
+		}
+	}
+}
+
+// testSearchScripts: words of other scripts are found whatever their
+// case, and scripts written with combining signs (Devanagari) keep their
+// words whole.
+func testSearchScripts(t *testing.T, open Open) {
+	t.Parallel()
+	ctx := t.Context()
+	db, _ := open(t)
+	items := []feedmux.Item{
+		item("ru", "Переговоры в Тегеране", t0, "x"),
+		item("hi", "हिन्दी समाचार", t0.Add(-time.Hour), "x"),
+		item("el", "Ειδήσεις από την Αθήνα", t0.Add(-2*time.Hour), "x"),
+	}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: "https://a.example/rss"}, items); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]string{
+		"ПЕРЕГОВОРЫ": {"ru"},
+		"тегеране":   {"ru"},
+		"हिन्दी":     {"hi"},
+		"समाचार":     {"hi"},
+		"हि":         nil, // a part of a word is not a word
+		"αθήνα":      {"el"},
+	} {
+		if got := searchKeys(t, db, q, feedmux.ItemFilter{}); !slices.Equal(got, want) {
+			t.Errorf("search %q = %q, want %q", q, got, want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"slices"
@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 const ceasefire = "Security Council demands immediate ceasefire in Gaza for Ramadan"
@@ -23,7 +22,7 @@ func aggregatorItems() (google, own feedmux.Item) {
 	return google, own
 }
 
-func syncAggregatorFeeds(t *testing.T, db *sqlite.DB) (google, aj feedmux.FeedState) {
+func syncAggregatorFeeds(t *testing.T, db feedmux.Store) (google, aj feedmux.FeedState) {
 	t.Helper()
 	feeds := []feedmux.Feed{
 		{URL: "https://news.google.com/rss", Title: "Google News"},
@@ -35,11 +34,11 @@ func syncAggregatorFeeds(t *testing.T, db *sqlite.DB) (google, aj feedmux.FeedSt
 	return feedmux.FeedState{URL: feeds[0].URL}, feedmux.FeedState{URL: feeds[1].URL}
 }
 
-// TestDB_AggregatorCopy: an aggregator's copy and the publisher's own item
+// testAggregatorCopy: an aggregator's copy and the publisher's own item
 // are one article, shown once under the publisher's item with both feeds'
 // tags, whichever arrives first; when the copy came first and was grouped,
 // the publisher's item takes its story.
-func TestDB_AggregatorCopy(t *testing.T) {
+func testAggregatorCopy(t *testing.T, open Open) {
 	t.Parallel()
 	for _, c := range []struct {
 		aggregatorFirst bool
@@ -47,7 +46,7 @@ func TestDB_AggregatorCopy(t *testing.T) {
 	}{{true, false}, {false, false}, {true, true}, {false, true}} {
 		aggregatorFirst := c.aggregatorFirst
 		ctx := t.Context()
-		db := mustOpen(t, "")
+		db, _ := open(t)
 		gState, ajState := syncAggregatorFeeds(t, db)
 		google, own := aggregatorItems()
 		if c.decoded {
@@ -100,13 +99,13 @@ func TestDB_AggregatorCopy(t *testing.T) {
 	}
 }
 
-// TestDB_AggregatorOnly: without the publisher's item, the aggregator's
+// testAggregatorOnly: without the publisher's item, the aggregator's
 // is shown with its publisher; a headline of the same publisher a week
 // later, or of another publisher, is another article.
-func TestDB_AggregatorOnly(t *testing.T) {
+func testAggregatorOnly(t *testing.T, open Open) {
 	t.Parallel()
 	ctx := t.Context()
-	db := mustOpen(t, "")
+	db, _ := open(t)
 	gState, ajState := syncAggregatorFeeds(t, db)
 	google, own := aggregatorItems()
 	if _, err := db.SaveItems(ctx, gState, []feedmux.Item{google}); err != nil {

@@ -1,4 +1,4 @@
-package sqlite_test
+package storetest
 
 import (
 	"testing"
@@ -7,13 +7,13 @@ import (
 	"github.com/feedmux/feedmux"
 )
 
-// TestDB_PageOnce: an item of a full_content feed has its page fetched
+// testPageOnce: an item of a full_content feed has its page fetched
 // once; an edit of the item applies the stored page again without a fetch,
 // and only a new link fetches it again. Items of other feeds have none.
-func TestDB_PageOnce(t *testing.T) {
+func testPageOnce(t *testing.T, open Open) {
 	t.Parallel()
 	ctx := t.Context()
-	db := mustOpen(t, "")
+	db, _ := open(t)
 	full := feedmux.Feed{URL: "https://full.example/rss", FullContent: true}
 	plain := feedmux.Feed{URL: "https://plain.example/rss"}
 	if err := db.SyncFeeds(ctx, []feedmux.Feed{full, plain}); err != nil {

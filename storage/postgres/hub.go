@@ -1,0 +1,68 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/feedmux/feedmux"
+)
+
+// HubSubscriptions returns every subscription at feedmux's hub.
+func (db *DB) HubSubscriptions(ctx context.Context) ([]feedmux.HubSubscription, error) {
+	rows, err := db.pool.Query(ctx, `SELECT topic, callback, secret, lease_end, delivered,
+		failures, next_try, last_error FROM hub_subscriptions ORDER BY topic COLLATE "C", callback COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("hub subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var subs []feedmux.HubSubscription
+	for rows.Next() {
+		var (
+			s               feedmux.HubSubscription
+			leaseEnd, retry int64
+		)
+		if err := rows.Scan(&s.Topic, &s.Callback, &s.Secret, &leaseEnd, &s.Delivered,
+			&s.Failures, &retry, &s.LastError); err != nil {
+			return nil, fmt.Errorf("hub subscriptions: %w", err)
+		}
+		s.LeaseEnd, s.NextTry = fromUnix(leaseEnd), fromUnix(retry)
+		subs = append(subs, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("hub subscriptions: %w", err)
+	}
+	return subs, nil
+}
+
+// SaveHubSubscription adds s, or replaces the subscription of its
+// callback to its topic.
+func (db *DB) SaveHubSubscription(ctx context.Context, s feedmux.HubSubscription) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO hub_subscriptions (topic, callback, secret, lease_end,
+				delivered, failures, next_try, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (topic, callback) DO UPDATE SET secret = excluded.secret,
+				lease_end = excluded.lease_end, delivered = excluded.delivered, failures = excluded.failures,
+				next_try = excluded.next_try, last_error = excluded.last_error`,
+			s.Topic, s.Callback, s.Secret, unix(s.LeaseEnd), s.Delivered, s.Failures, unix(s.NextTry), text(s.LastError))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save hub subscription of %s to %s: %w", s.Callback, s.Topic, err)
+	}
+	return nil
+}
+
+// DeleteHubSubscription removes the subscription of callback to topic, if
+// there is one.
+func (db *DB) DeleteHubSubscription(ctx context.Context, topic, callback string) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM hub_subscriptions WHERE topic = $1 AND callback = $2`, topic, callback)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete hub subscription of %s to %s: %w", callback, topic, err)
+	}
+	return nil
+}
