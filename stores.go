@@ -135,3 +135,15 @@ type Elector interface {
 	// to the database broke, or ctx ended).
 	Lead(ctx context.Context, role string) (context.Context, error)
 }
+
+// ChangeNotifier is a store shared by several processes that carries each
+// one's changes to the others, so that every render cache (and hub) hears
+// of every change.
+type ChangeNotifier interface {
+	// NotifyChange tells the other processes that items of tags changed.
+	NotifyChange(ctx context.Context, tags []string) error
+	// WatchChanges calls changed with the tags of each change another
+	// process makes, until ctx ends; with nil when changes may have been
+	// missed (a notification lost), for every document to be dropped.
+	WatchChanges(ctx context.Context, changed func(tags []string)) error
+}

@@ -10,7 +10,7 @@ import (
 // claimMargin is how much longer than one fetch may take a claim lasts: a
 // process that dies holding a claim holds its feed this much longer than
 // its poll could have taken, and no more.
-const claimMargin = 15 * time.Second
+const claimMargin = 5 * time.Second
 
 // claim asks a shared store whether this process is to poll j's feed now;
 // when it is not (another polled it, or is polling it), the job returned

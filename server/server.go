@@ -170,6 +170,10 @@ func (s *Server) Config() Config { return *s.cfg.Load() }
 // after New.
 func (s *Server) now() time.Time { return s.Now() }
 
+// Purge drops every cached document, when what changed is not known
+// (another process's notification was lost).
+func (s *Server) Purge() { s.cache.purge() }
+
 // Invalidate drops the cached documents that show items of tags. The
 // poller calls it after a poll added, changed or removed items.
 func (s *Server) Invalidate(tags []string) {

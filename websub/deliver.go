@@ -54,8 +54,6 @@ func (h *Hub) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			h.end() // verifications in flight stop
-			h.Wait()
 			return nil
 		case <-h.wake:
 			again = h.interval() > 0
@@ -68,6 +66,11 @@ func (h *Hub) Run(ctx context.Context) error {
 // last delivered, drops the subscriptions whose lease has ended, and
 // returns when it must look again (zero: at the next change).
 func (h *Hub) deliverDue(ctx context.Context) (next time.Time) {
+	if h.Shared {
+		if err := h.reload(ctx); err != nil {
+			h.log.Error("hub: reading subscriptions", "error", err)
+		}
+	}
 	now := h.Now()
 	var due []feedmux.HubSubscription
 	h.mu.Lock()

@@ -86,6 +86,10 @@ type Hub struct {
 	Interval func() time.Duration
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Shared says other processes share the store and verify
+	// subscriptions too: Run reads them from the store at each pass. Run
+	// only in the one process elected to deliver.
+	Shared bool
 	// OnVerify, when set, is called after each verification of intent:
 	// nil when the subscriber confirmed it.
 	OnVerify func(mode, topic, callback string, err error)
@@ -99,7 +103,7 @@ type Hub struct {
 	loaded  bool
 	wake    chan struct{}
 	wg      sync.WaitGroup // verifications in flight
-	// life ends when Run returns: verifications in flight stop with it.
+	// life ends with Close: verifications in flight stop with it.
 	life context.Context
 	end  context.CancelFunc
 }
@@ -181,5 +185,27 @@ func (h *Hub) interval() time.Duration {
 	return h.Interval()
 }
 
-// Wait waits for the verifications in flight.
-func (h *Hub) Wait() { h.wg.Wait() }
+// reload replaces the subscriptions with the store's, for a hub whose
+// store other processes write to.
+func (h *Hub) reload(ctx context.Context) error {
+	subs, err := h.store.HubSubscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	clear(h.subs)
+	for i := range subs {
+		s := subs[i]
+		h.subs[subKey{s.Topic, s.Callback}] = &s
+	}
+	h.loaded = true
+	return nil
+}
+
+// Close stops the verifications in flight and waits for them: for a
+// shutdown, after Run has returned.
+func (h *Hub) Close() {
+	h.end()
+	h.wg.Wait()
+}

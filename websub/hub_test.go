@@ -108,6 +108,7 @@ func (s *site) stop() {
 	}
 	s.cancel()
 	<-s.done
+	s.hub.Close()
 	s.db.Close()
 	s.db = nil
 }

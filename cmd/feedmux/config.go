@@ -69,6 +69,9 @@ type TagConfig struct {
 // StorageConfig is the [storage] table.
 type StorageConfig struct {
 	Path string `toml:"path"`
+	// URL, when set, is a PostgreSQL database (postgres://…) used instead
+	// of the SQLite file at Path; several feedmux processes may share it.
+	URL string `toml:"url"`
 	// MaxAge and MaxItemsPerFeed bound what is kept; 0 turns a limit off.
 	MaxAge          Duration `toml:"max_age"`
 	MaxItemsPerFeed int      `toml:"max_items_per_feed"`

@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmux/feedmux"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/feedmux/feedmux"
 )
 
 func TestParseConfig_Bundled(t *testing.T) {

@@ -6,12 +6,14 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
-	"github.com/pelletier/go-toml/v2/unstable"
 )
 
 // problems collects the problems of a configuration, each placed at the
@@ -105,8 +107,11 @@ func (c *Config) validateServer(ps *problems) {
 }
 
 func (c *Config) validateStorage(ps *problems) {
-	if c.Storage.Path == "" {
+	if c.Storage.Path == "" && c.Storage.URL == "" {
 		ps.add("storage.path", "storage.path is empty")
+	}
+	if u := c.Storage.URL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		ps.add("storage.url", "storage.url must be a PostgreSQL URL (postgres://user:password@host/database)")
 	}
 	if c.Storage.MaxAge < 0 {
 		ps.add("storage.max_age", "storage.max_age must not be negative (0 keeps items forever)")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
 // fetchRow is one feed's line in the summary of feedmux fetch.
@@ -36,12 +35,12 @@ func runFetch(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return flagError(err)
 	}
 	cfg := m.Config
-	db, err := sqlite.Open(ctx, cfg.Storage.Path)
+	m.Instance = instanceName()
+	db, err := openStore(ctx, cfg, m.Instance)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	db.Retention = cfg.Retention()
 	p, err := m.newPoller(ctx, db)
 	if err != nil {
 		return err

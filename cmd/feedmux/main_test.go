@@ -26,6 +26,7 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/server/servertest"
+	"github.com/feedmux/feedmux/storage/postgres/pgtest"
 	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
@@ -571,7 +572,7 @@ func buildBinary(t testing.TB) string {
 }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m) // a private PostgreSQL cluster, for the tests of a shared database
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}

@@ -9,8 +9,9 @@ import (
 	"os"
 	"slices"
 
-	"github.com/feedmux/feedmux"
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/feedmux/feedmux"
 )
 
 // opmlDoc is the part of an OPML file import-opml reads.

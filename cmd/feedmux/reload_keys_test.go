@@ -16,12 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/feedmux/feedmux"
-	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/server"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/aggregator"
+	"github.com/feedmux/feedmux/server"
 )
 
 // TestReload_EveryKey changes every key of the configuration, one at a

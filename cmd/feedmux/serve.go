@@ -15,7 +15,6 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
-	"github.com/feedmux/feedmux/storage/sqlite"
 	"github.com/feedmux/feedmux/websub"
 )
 
@@ -28,6 +27,9 @@ type Main struct {
 	DB     feedmux.Store
 	Poller *aggregator.Poller
 	Server *server.Server
+	// Instance names this process among those sharing a PostgreSQL
+	// database; "" means host name/process id.
+	Instance string
 	// Hub is feedmux's own WebSub hub; nil with an external [websub] hub.
 	Hub    *websub.Hub
 	pinger *websub.Pinger // of the external hub
@@ -120,9 +122,13 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 		fmt.Fprintln(stderr, err)
 		return errUsage
 	}
+	dbURL := getenv("FEEDMUX_DB_URL")
 	m.override = func(c *Config) {
 		if *dbPath != "" {
 			c.Storage.Path = *dbPath
+		}
+		if dbURL != "" {
+			c.Storage.URL = dbURL
 		}
 		if *listen != "" {
 			c.Server.Listen = *listen
@@ -137,12 +143,14 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer, getenv func(string) s
 // listener is open. Errors of the background parts end up in Err.
 func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
-	db, err := sqlite.Open(ctx, cfg.Storage.Path)
+	if m.Instance == "" {
+		m.Instance = instanceName()
+	}
+	db, err := openStore(ctx, cfg, m.Instance)
 	if err != nil {
 		return err
 	}
 	m.DB = db
-	db.Retention = cfg.Retention()
 
 	m.Server = server.New(db, m.log)
 	m.Server.Configure(cfg.ServerConfig())
@@ -170,6 +178,7 @@ func (m *Main) Run(ctx context.Context) error {
 	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.pollCtx, m.cancel = pollCtx, cancel
 	m.startWebSub(pollCtx, metrics)
+	m.watchChanges(pollCtx)
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
@@ -189,7 +198,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		m.prune(pollCtx, cfg.Retention())
+		m.lead(pollCtx, "retention", func(ctx context.Context) { m.prune(ctx, cfg.Retention()) })
 	}()
 	if m.WatchInterval >= 0 {
 		m.wg.Add(1)
@@ -199,7 +208,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 	}
 	m.log.Info("started", "version", Version(), "listen", m.Server.Addr().String(),
-		"config", m.ConfigPath, "db", cfg.Storage.Path, "feeds", len(cfg.Feeds))
+		"config", m.ConfigPath, "db", storeName(cfg), "feeds", len(cfg.Feeds))
 	return nil
 }
 
@@ -212,6 +221,7 @@ func (m *Main) newPoller(ctx context.Context, db feedmux.Store) (*aggregator.Pol
 	p.PerHost = cfg.Poll.PerHost
 	p.SetIntervals(time.Duration(cfg.Poll.MinInterval), time.Duration(cfg.Poll.MaxInterval))
 	p.StorageRetry = m.StorageRetry
+	p.Instance = m.Instance
 	tagger, err := aggregator.NewTagger(cfg.Rules())
 	if err != nil {
 		return nil, fmt.Errorf("topic rules: %w", err)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
 	"github.com/feedmux/feedmux/websub"
@@ -35,13 +36,43 @@ func (m *Main) startWebSub(ctx context.Context, metrics *server.Metrics) {
 	m.Hub.OnDeliver = metrics.ObserveHubDelivery
 	metrics.WatchHubSubscriptions(func() int { return len(m.Hub.Subscriptions()) })
 	m.Server.Handle(server.HubPath, m.Hub)
+	_, m.Hub.Shared = m.DB.(feedmux.Elector)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		if err := m.Hub.Run(ctx); err != nil {
-			m.errc <- err
-		}
+		defer m.Hub.Close()
+		m.lead(ctx, "websub deliveries", func(ctx context.Context) {
+			if err := m.Hub.Run(ctx); err != nil {
+				m.errc <- err
+			}
+		})
 	}()
+}
+
+// lead runs work while this process leads in role, on a store several
+// processes share (feedmux.Elector), again each time it leads anew; on
+// any other store it runs work once. It returns when ctx ends.
+func (m *Main) lead(ctx context.Context, role string, work func(ctx context.Context)) {
+	e, shared := m.DB.(feedmux.Elector)
+	if !shared {
+		work(ctx)
+		return
+	}
+	for ctx.Err() == nil {
+		lead, err := e.Lead(ctx, role)
+		if err != nil {
+			if ctx.Err() == nil {
+				m.log.Error("asking to lead failed", "role", role, "error", err)
+				select { // a retry's pause
+				case <-ctx.Done():
+				case <-time.After(5 * time.Second):
+				}
+			}
+			continue
+		}
+		m.log.Info("leading", "role", role, "instance", m.Instance)
+		work(lead)
+	}
 }
 
 // hubClient is the client of requests to subscribers' callbacks: the
@@ -53,11 +84,43 @@ func (m *Main) hubClient(cfg Config) *http.Client {
 // changed tells every part that shows stored items that items of tags
 // changed: the render cache, and the hub or the external hub's pinger.
 func (m *Main) changed(tags []string) {
-	m.Server.Invalidate(tags)
+	m.showChange(tags)
+	if n, ok := m.DB.(feedmux.ChangeNotifier); ok {
+		if err := n.NotifyChange(context.Background(), tags); err != nil {
+			m.log.Warn("telling the other processes of a change failed; their caches catch up within seconds", "error", err)
+		}
+	}
+}
+
+// showChange drops what a change made stale here: the render cache's
+// documents of tags (every one when tags is nil: changes were missed),
+// and tells the hub or the external hub's pinger.
+func (m *Main) showChange(tags []string) {
+	if tags == nil {
+		m.Server.Purge()
+	} else {
+		m.Server.Invalidate(tags)
+	}
 	if m.Hub != nil {
 		m.Hub.Changed(tags)
 	}
 	if m.pinger != nil {
 		m.pinger.Changed(tags)
 	}
+}
+
+// watchChanges shows the other processes' changes here, on a store
+// several processes share, until ctx ends.
+func (m *Main) watchChanges(ctx context.Context) {
+	n, ok := m.DB.(feedmux.ChangeNotifier)
+	if !ok {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := n.WatchChanges(ctx, m.showChange); err != nil {
+			m.errc <- err
+		}
+	}()
 }

@@ -43,6 +43,10 @@ type DB struct {
 	// feed never holds more; Prune applies both limits.
 	Retention feedmux.Retention
 
+	// Instance names this process among those sharing the database, in
+	// its claims of feeds (see ClaimFeed).
+	Instance string
+
 	health health // the outcome of the latest write
 }
 

@@ -151,7 +151,8 @@ func saveFeedState(ctx context.Context, tx pgx.Tx, st *feedmux.FeedState) (int64
 			last_modified = excluded.last_modified, last_poll = excluded.last_poll,
 			next_check = excluded.next_check, last_status = excluded.last_status,
 			last_error = excluded.last_error, errors = excluded.errors,
-			last_new_item = greatest(feeds.last_new_item, excluded.last_new_item)
+			last_new_item = greatest(feeds.last_new_item, excluded.last_new_item),
+			claimed_by = '', claim_until = 0
 		RETURNING id`,
 		st.URL, st.CurrentURL, st.DiscoveredURL, st.Title, st.SiteURL, st.ETag, st.LastModified,
 		unix(st.LastPoll), unix(st.NextCheck), st.LastStatus, st.LastError, st.Errors, st.Gone,

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/feedmux/feedmux/storage/postgres/pgtest"
+)
+
+// growingFarm serves feeds that gain an item at each request until frozen,
+// and records when each feed was asked for.
+type growingFarm struct {
+	*httptest.Server
+	frozen atomic.Bool
+	mu     sync.Mutex
+	served map[string]int         // items in the last document of each feed
+	asked  map[string][]time.Time // the requests of each feed
+}
+
+func newGrowingFarm(t *testing.T) *growingFarm {
+	f := &growingFarm{served: map[string]int{}, asked: map[string][]time.Time{}}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		n := f.served[r.URL.Path]
+		if !f.frozen.Load() {
+			n++
+			f.served[r.URL.Path] = n
+		}
+		f.asked[r.URL.Path] = append(f.asked[r.URL.Path], time.Now())
+		f.mu.Unlock()
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>%s</title>`, r.URL.Path)
+		for i := range n {
+			fmt.Fprintf(w, "<item><title>%s report %d</title><link>https://s.example%s/%d</link></item>", r.URL.Path, i, r.URL.Path, i)
+		}
+		fmt.Fprint(w, "</channel></rss>")
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+// TestShared_Instances: three feedmux processes on one PostgreSQL
+// database share the polling of growing feeds: no feed is polled twice
+// within its interval, every item is stored once, each serves the same
+// tag feed once the sources stop, and after one stops the others poll
+// its share.
+func TestShared_Instances(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	farm := newGrowingFarm(t)
+	const feeds = 30
+	var b strings.Builder
+	fmt.Fprintf(&b, "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = %q\n[poll]\ninterval = \"1s\"\nmin_interval = \"1s\"\ntimeout = \"5s\"\n", dbURL)
+	for i := range feeds {
+		fmt.Fprintf(&b, "[[feed]]\nurl = %q\ntags = [\"t1\"]\n", farm.URL+"/f"+strconv.Itoa(i))
+	}
+	config := filepath.Join(t.TempDir(), "feeds.toml")
+	if err := os.WriteFile(config, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mains []*Main
+	for _, name := range []string{"a", "b", "c"} {
+		mains = append(mains, startMain(t, config, filepath.Join(t.TempDir(), "unused.db"), func(m *Main) { m.Instance = name }))
+	}
+	polls := func() int {
+		farm.mu.Lock()
+		defer farm.mu.Unlock()
+		n := 0
+		for _, a := range farm.asked {
+			n += len(a)
+		}
+		return n
+	}
+	waitFor(t, "every feed polled about 4 times", func() bool { return polls() >= 4*feeds })
+	mains[0].Close() // one process stops: the others poll its share
+	stopped := polls()
+	waitFor(t, "polls after one process stopped", func() bool { return polls() >= stopped+2*feeds })
+	farm.frozen.Store(true)
+
+	// Every item once, whichever process polled it.
+	want := 0
+	waitFor(t, "every served item stored", func() bool {
+		farm.mu.Lock()
+		want = 0
+		for _, n := range farm.served {
+			want += n
+		}
+		farm.mu.Unlock()
+		n, err := mains[1].DB.ItemCount(t.Context())
+		return err == nil && n == want
+	})
+	// No feed polled twice within its interval by two processes.
+	farm.mu.Lock()
+	for path, asked := range farm.asked {
+		for i := 1; i < len(asked); i++ {
+			if gap := asked[i].Sub(asked[i-1]); gap < 500*time.Millisecond {
+				t.Errorf("%s polled twice %v apart (interval 1s): two processes polled it", path, gap)
+			}
+		}
+	}
+	farm.mu.Unlock()
+	// The same tag feed from each running process.
+	waitFor(t, "the same /tags/t1.atom from each process", func() bool {
+		var first []string
+		for i, m := range mains[1:] {
+			ids := atomIDs(t, "http://"+m.Server.Addr().String()+"/tags/t1.atom?limit=500")
+			if i == 0 {
+				first = ids
+			} else if !slices.Equal(ids, first) {
+				return false
+			}
+		}
+		return len(first) == min(want, 500)
+	})
+}
+
+// atomIDs are the entry ids of an Atom document at url.
+func atomIDs(t *testing.T, url string) []string {
+	t.Helper()
+	_, body := get(t, url)
+	var doc struct {
+		Entries []struct {
+			ID string `xml:"id"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	ids := make([]string, len(doc.Entries))
+	for i, e := range doc.Entries {
+		ids[i] = e.ID
+	}
+	return ids
+}
