@@ -158,6 +158,8 @@ func changeKey(t *testing.T, base Config, key, feedBase string) Config {
 	case "websub.hub":
 		f.SetString("https://hub.example.org/")
 		c.Server.BaseURL = "https://news.example.org" // an external hub needs it
+	case "storage.url":
+		f.SetString("postgres://feedmux@db.example/feedmux")
 	case "storage.path":
 		f.SetString(base.Storage.Path + ".other")
 	case "tags":
