@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/html"
 )
 
 // Limits of a search query.
@@ -179,4 +181,47 @@ func buildSearch(groups [][]term, not []term) Search {
 	}
 	s.Normal = strings.Join(normal, " ")
 	return s
+}
+
+// SearchBody is the text of an item a search looks at besides its title:
+// its summary, its content and the article its page gave, each once, as
+// text. Every store indexes this, so that a query finds the same items in
+// each.
+func SearchBody(summary, content, article string) string {
+	parts := []string{htmlText(summary)}
+	for _, s := range []string{content, article} {
+		if s != "" && s != summary {
+			parts = append(parts, htmlText(s))
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// htmlText is the text of an HTML fragment: every tag a space, entities
+// decoded, the contents of script and style left out.
+func htmlText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) / 2)
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip := false
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			if !skip {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			skip = string(name) == "script" || string(name) == "style"
+			b.WriteByte(' ')
+		case html.EndTagToken, html.SelfClosingTagToken:
+			skip = false
+			b.WriteByte(' ')
+		}
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/net/html"
 
 	"github.com/feedmux/feedmux"
 )
@@ -51,7 +50,7 @@ func indexItems(ctx context.Context, tx pgx.Tx, rows []searchRow) error {
 		// writes the query: PostgreSQL folds the case of only ASCII in a
 		// database whose LC_CTYPE is C.
 		ids[i], titles[i] = r.id, strings.ToLower(text(r.title))
-		bodies[i] = strings.ToLower(text(truncate(searchBody(r.summary, r.content, r.article), maxSearchText)))
+		bodies[i] = strings.ToLower(text(truncate(feedmux.SearchBody(r.summary, r.content, r.article), maxSearchText)))
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO item_search (item_id, doc)
 		SELECT id, ts_delete(to_tsvector('`+searchConfig+`', title) || $$' ':1$$::tsvector
@@ -82,47 +81,6 @@ func tsquery(p *params, s *feedmux.Search) string {
 		groups = append(groups, "!!"+term(t))
 	}
 	return "(" + strings.Join(groups, " && ") + ")"
-}
-
-// searchBody is the text searched besides the title: the item's summary,
-// its content and the article its page gave, each once.
-func searchBody(summary, content, article string) string {
-	parts := []string{htmlText(summary)}
-	for _, s := range []string{content, article} {
-		if s != "" && s != summary {
-			parts = append(parts, htmlText(s))
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
-// htmlText is the text of an HTML fragment: every tag a space, entities
-// decoded, the contents of script and style left out.
-func htmlText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) / 2)
-	z := html.NewTokenizer(strings.NewReader(s))
-	skip := false
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			if !skip {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			skip = string(name) == "script" || string(name) == "style"
-			b.WriteByte(' ')
-		case html.EndTagToken, html.SelfClosingTagToken:
-			skip = false
-			b.WriteByte(' ')
-		}
-	}
 }
 
 // truncate cuts s to at most n bytes, at the start of a character.

@@ -6,9 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
-	"golang.org/x/net/html"
+	"github.com/feedmux/feedmux"
 )
 
 // The search index, items_search, is a contentless FTS5 table
@@ -54,7 +53,7 @@ func indexItems(ctx context.Context, tx *sql.Tx, rows []searchRow) error {
 	vals := make([][3]any, len(rows))
 	for i, r := range rows {
 		// Titles are plain text already.
-		vals[i] = [3]any{r.id, r.title, searchBody(r.summary, r.content, r.article)}
+		vals[i] = [3]any{r.id, r.title, feedmux.SearchBody(r.summary, r.content, r.article)}
 	}
 	b, err := json.Marshal(vals)
 	if err != nil {
@@ -64,47 +63,6 @@ func indexItems(ctx context.Context, tx *sql.Tx, rows []searchRow) error {
 	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO items_search (rowid, title, body)
 		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`, string(b))
 	return err
-}
-
-// searchBody is the text searched besides the title: the item's summary,
-// its content and the article its page gave, each once.
-func searchBody(summary, content, article string) string {
-	parts := []string{htmlText(summary)}
-	for _, s := range []string{content, article} {
-		if s != "" && s != summary {
-			parts = append(parts, htmlText(s))
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
-// htmlText is the text of an HTML fragment: every tag a space, entities
-// decoded, the contents of script and style left out.
-func htmlText(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) / 2)
-	z := html.NewTokenizer(strings.NewReader(s))
-	skip := false
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			if !skip {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			skip = string(name) == "script" || string(name) == "style"
-			b.WriteByte(' ')
-		case html.EndTagToken, html.SelfClosingTagToken:
-			skip = false
-			b.WriteByte(' ')
-		}
-	}
 }
 
 // fillSearch puts the items stored before the index existed into it, a
