@@ -63,6 +63,8 @@ type Poller struct {
 	// StorageRetry is how often Run tries one poll while the database
 	// cannot be written; 0 means DefaultStorageRetry.
 	StorageRetry time.Duration
+	groupingLead atomic.Bool // see LeadsGrouping
+
 	// Instance names this process among those that share the store, when
 	// the store is a feedmux.FeedClaimer: Run polls a due feed only once
 	// it has claimed it.

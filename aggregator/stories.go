@@ -83,15 +83,26 @@ func (p *Poller) runGrouping(ctx context.Context) {
 			continue
 		}
 		p.log.Info("leading story grouping")
+		p.groupingLead.Store(true)
 		p.Stories.Reset()
 		if err := p.LoadStories(lead); err != nil && lead.Err() == nil {
 			p.log.Error("story grouping: loading the window failed", "error", err)
 		}
 		p.groupLoop(lead)
+		p.groupingLead.Store(false)
 		if ctx.Err() == nil {
 			p.log.Info("no longer leading story grouping")
 		}
 	}
+}
+
+// LeadsGrouping reports whether this process groups stories now: always on
+// a store of its own, while elected on a shared one.
+func (p *Poller) LeadsGrouping() bool {
+	if _, shared := p.db.(feedmux.Elector); !shared {
+		return p.Stories != nil
+	}
+	return p.groupingLead.Load()
 }
 
 // sleepCtx waits d or until ctx ends.

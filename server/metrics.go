@@ -184,6 +184,24 @@ func (m *Metrics) ObserveHubVerification(confirmed bool) {
 	}
 }
 
+// WatchLeading exports, read at each scrape, the roles this process leads
+// among several sharing one database (1) or does not (0), labelled with
+// the process's instance name.
+func (m *Metrics) WatchLeading(instance string, roles []string, leads func(role string) bool) {
+	for _, role := range roles {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "feedmux_leading",
+			Help:        "1 while this process leads in the role (story grouping, retention, websub deliveries) among the processes sharing one database, else 0.",
+			ConstLabels: prometheus.Labels{"role": role, "instance": instance},
+		}, func() float64 {
+			if leads(role) {
+				return 1
+			}
+			return 0
+		}))
+	}
+}
+
 // WatchHubSubscriptions exports count, read at each scrape, as the gauge
 // of the hub's subscriptions.
 func (m *Metrics) WatchHubSubscriptions(count func() int) {

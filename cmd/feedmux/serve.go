@@ -33,6 +33,9 @@ type Main struct {
 	// Hub is feedmux's own WebSub hub; nil with an external [websub] hub.
 	Hub    *websub.Hub
 	pinger *websub.Pinger // of the external hub
+	// leading holds the roles this process leads (role: true), on a
+	// database several processes share.
+	leading sync.Map
 
 	// PruneInterval is how often retention runs; 0 means 1h.
 	PruneInterval time.Duration
@@ -179,6 +182,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.pollCtx, m.cancel = pollCtx, cancel
 	m.startWebSub(pollCtx, metrics)
 	m.watchChanges(pollCtx)
+	m.watchLeading(metrics)
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()

@@ -108,6 +108,18 @@ func TestShared_Instances(t *testing.T) {
 		}
 	}
 	farm.mu.Unlock()
+	// One process leads each role, and it is one that still runs.
+	for _, role := range []string{"story grouping", "retention", "websub deliveries"} {
+		waitFor(t, "one leader of "+role, func() bool {
+			leaders := 0.0
+			for _, m := range mains[1:] {
+				_, page := get(t, "http://"+m.Server.Addr().String()+"/metrics")
+				v, _ := metricValue(t, page, "feedmux_leading", map[string]string{"role": role, "instance": m.Instance})
+				leaders += v
+			}
+			return leaders == 1
+		})
+	}
 	// The same tag feed from each running process.
 	waitFor(t, "the same /tags/t1.atom from each process", func() bool {
 		var first []string

@@ -71,8 +71,25 @@ func (m *Main) lead(ctx context.Context, role string, work func(ctx context.Cont
 			continue
 		}
 		m.log.Info("leading", "role", role, "instance", m.Instance)
+		m.leading.Store(role, true)
 		work(lead)
+		m.leading.Store(role, false)
 	}
+}
+
+// watchLeading exports in /metrics which roles this process leads, when it
+// shares its database with others.
+func (m *Main) watchLeading(metrics *server.Metrics) {
+	if _, shared := m.DB.(feedmux.Elector); !shared {
+		return
+	}
+	metrics.WatchLeading(m.Instance, []string{"story grouping", "retention", "websub deliveries"}, func(role string) bool {
+		if role == "story grouping" {
+			return m.Poller.LeadsGrouping()
+		}
+		v, _ := m.leading.Load(role)
+		return v == true
+	})
 }
 
 // hubClient is the client of requests to subscribers' callbacks: the
