@@ -6,15 +6,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/feedmux/feedmux/storage/postgres"
 	"github.com/feedmux/feedmux/storage/postgres/pgtest"
 )
 
@@ -152,4 +155,87 @@ func atomIDs(t *testing.T, url string) []string {
 		ids[i] = e.ID
 	}
 	return ids
+}
+
+// TestShared_SIGKILL: three feedmux serve processes on one PostgreSQL
+// database poll 300 growing feeds together; one is SIGKILLed, and the
+// others poll its share (the time until every feed was polled again is
+// logged); every item is stored once, no feed is polled twice within half
+// its interval, and the survivors serve the same tag feed.
+func TestShared_SIGKILL(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	farm := newGrowingFarm(t)
+	const feeds = 300
+	var b strings.Builder
+	b.WriteString("[poll]\ninterval = \"2s\"\nmin_interval = \"1s\"\ntimeout = \"5s\"\nconcurrency = 8\nper_host = 8\n")
+	for i := range feeds {
+		fmt.Fprintf(&b, "[[feed]]\nurl = %q\ntags = [\"t1\"]\n", farm.URL+"/f"+strconv.Itoa(i))
+	}
+	config := filepath.Join(t.TempDir(), "feeds.toml")
+	if err := os.WriteFile(config, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	var addrs []string
+	var procs []*exec.Cmd
+	for range 3 {
+		addr := freeAddr(t)
+		cmd := exec.Command(bin, "serve", "-config", config, "-db", filepath.Join(t.TempDir(), "unused.db"), "-listen", addr, "-log-level", "error")
+		cmd.Env = append(os.Environ(), "FEEDMUX_DB_URL="+dbURL)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+		addrs, procs = append(addrs, addr), append(procs, cmd)
+	}
+	polls := func(since time.Time) (total, feedsPolled int) {
+		farm.mu.Lock()
+		defer farm.mu.Unlock()
+		for _, asked := range farm.asked {
+			total += len(asked)
+			if len(asked) > 0 && asked[len(asked)-1].After(since) {
+				feedsPolled++
+			}
+		}
+		return total, feedsPolled
+	}
+	waitFor(t, "every feed polled about 3 times", func() bool { n, _ := polls(time.Time{}); return n >= 3*feeds })
+	procs[0].Process.Signal(syscall.SIGKILL)
+	procs[0].Wait()
+	killed := time.Now()
+	waitFor(t, "every feed polled after the kill", func() bool { _, n := polls(killed); return n == feeds })
+	t.Logf("every feed was polled again %v after one of three processes was SIGKILLed (interval 2s, fetch timeout 5s)", time.Since(killed).Round(time.Millisecond))
+	farm.frozen.Store(true)
+
+	db, err := postgres.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	want := 0
+	waitFor(t, "every served item stored", func() bool {
+		farm.mu.Lock()
+		want = 0
+		for _, n := range farm.served {
+			want += n
+		}
+		farm.mu.Unlock()
+		n, err := db.ItemCount(t.Context())
+		return err == nil && n == want
+	})
+	farm.mu.Lock()
+	for path, asked := range farm.asked {
+		for i := 1; i < len(asked); i++ {
+			if gap := asked[i].Sub(asked[i-1]); gap < time.Second {
+				t.Errorf("%s polled twice %v apart (interval 2s): two processes polled it", path, gap)
+			}
+		}
+	}
+	farm.mu.Unlock()
+	waitFor(t, "the same /tags/t1.atom from both survivors", func() bool {
+		a := atomIDs(t, "http://"+addrs[1]+"/tags/t1.atom?limit=100")
+		b := atomIDs(t, "http://"+addrs[2]+"/tags/t1.atom?limit=100")
+		return len(a) == 100 && slices.Equal(a, b)
+	})
 }
