@@ -11,6 +11,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -24,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/feedmux/feedmux/storage/postgres/pgtest"
 )
 
 // Result is what one size measured; the JSON output is a list of them.
@@ -77,6 +80,7 @@ func main() {
 		dbPath      = flag.String("db", "", "internal: the database of the ingest worker")
 		cpuProfile  = flag.String("cpuprofile", "", "write the ingest worker's CPU profile to this file")
 		headlines   = flag.Int("headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
+		pg          = flag.Bool("pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
 	)
 	flag.Usage = func() {
 		fmt.Fprint(os.Stderr, "Usage: go run ./bench [flags]\n\nMeasures feedmux against a loopback farm of generated feeds and prints a Markdown table.\n\nFlags:\n")
@@ -102,6 +106,21 @@ func main() {
 		}
 		return
 	}
+	newDB := func(dir string) (string, error) { return filepath.Join(dir, "bench.db"), nil }
+	stop := func() {}
+	if *pg {
+		cluster, err := pgtest.Start()
+		if err != nil {
+			log.Fatalf("PostgreSQL: %v", err)
+		}
+		stop = func() { cluster.Stop() }
+		defer stop()
+		seq := 0
+		newDB = func(string) (string, error) {
+			seq++
+			return cluster.CreateDatabase(context.Background(), "bench"+strconv.Itoa(seq))
+		}
+	}
 	sizes := [][2]int{{*feeds, *items}}
 	if *matrix {
 		sizes = [][2]int{{50, 50}, {500, 50}, {2000, 50}, {10000, 20}}
@@ -109,8 +128,9 @@ func main() {
 	var results []Result
 	for _, s := range sizes {
 		log.Printf("measuring %d feeds x %d items ...", s[0], s[1])
-		r, err := measureSize(s[0], s[1], *headlines, *concurrency, *clients, *serveFor, *cpuProfile)
+		r, err := measureSize(s[0], s[1], *headlines, *concurrency, *clients, *serveFor, *cpuProfile, newDB)
 		if err != nil {
+			stop() // log.Fatal skips the deferred one
 			log.Fatal(err)
 		}
 		results = append(results, r)
@@ -126,7 +146,7 @@ func main() {
 
 // measureSize serves a farm and runs the floor and the ingest, each in a
 // process of its own so that its peak memory is its own.
-func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Duration, profile string) (Result, error) {
+func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Duration, profile string, newDB func(dir string) (string, error)) (Result, error) {
 	f, err := newFarm(n, m)
 	if err == nil {
 		f.headlines = headlines
@@ -150,7 +170,11 @@ func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Durati
 	if err := runChild(append([]string{"-worker", "floor"}, args...), &floor); err != nil {
 		return Result{}, fmt.Errorf("floor: %w", err)
 	}
-	if err := runChild(append([]string{"-worker", "ingest", "-db", filepath.Join(dir, "bench.db")}, args...), &ingest); err != nil {
+	db, err := newDB(dir)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := runChild(append([]string{"-worker", "ingest", "-db", db}, args...), &ingest); err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}
 	ingest.FloorSeconds, ingest.FloorCPU = floor.FloorSeconds, floor.FloorCPU

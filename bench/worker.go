@@ -25,6 +25,7 @@ import (
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/server"
+	"github.com/feedmux/feedmux/storage/postgres"
 	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
@@ -119,7 +120,7 @@ func passSeconds(pass func() (time.Duration, float64, error)) (float64, float64,
 // nothing does (and nothing changed), then serving.
 func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath string) (Result, error) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := openStore(ctx, dbPath)
 	if err != nil {
 		return Result{}, err
 	}
@@ -358,4 +359,13 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// openStore opens the ingest worker's database: PostgreSQL for a
+// postgres:// URL, else a SQLite file.
+func openStore(ctx context.Context, db string) (feedmux.Store, error) {
+	if strings.HasPrefix(db, "postgres://") {
+		return postgres.Open(ctx, db)
+	}
+	return sqlite.Open(ctx, db)
 }

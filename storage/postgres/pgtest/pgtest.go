@@ -103,6 +103,15 @@ func (c *Cluster) URL(name string) string {
 	return "postgres://postgres@/" + name + "?host=" + c.socket + "&port=" + port + "&sslmode=disable"
 }
 
+// CreateDatabase creates the empty database name and returns its URL,
+// for a program other than a test (the benchmark harness).
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) (string, error) {
+	if err := c.exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", err
+	}
+	return c.URL(name), nil
+}
+
 func (c *Cluster) exec(ctx context.Context, sql string) error {
 	conn, err := pgx.Connect(ctx, c.URL("postgres"))
 	if err != nil {
