@@ -59,25 +59,34 @@ func (m *Main) Reload() error {
 	m.Poller.Push.SetBaseURL(cfg.Server.BaseURL)
 	m.Poller.SetFeeds(cfg.FeedList())
 	if changed {
-		m.retag(cfg)
+		m.retagLater()
 	}
 	m.log.Info("configuration reloaded", "config", m.ConfigPath, "feeds", len(cfg.Feeds))
 	return nil
 }
 
-// retag re-tags stored items for the current rules in the background.
-func (m *Main) retag(cfg Config) {
+// retagLater re-tags stored items for the current rules in the background;
+// on a database several processes share, only the one elected for it does.
+func (m *Main) retagLater() {
+	if !m.leads(roleUpkeep) {
+		return // the process elected for it re-tags, when its rules change
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		n, err := m.Poller.Retag(m.pollCtx, cfg.FeedList())
-		switch {
-		case err != nil && m.pollCtx.Err() == nil:
-			m.log.Error("re-tagging stopped", "error", err)
-		case n > 0:
-			m.log.Info("re-tagged stored items for the current rules", "tags_changed", n)
-		}
+		m.retag(m.pollCtx)
 	}()
+}
+
+// retag brings the stored items' tags in line with the poller's rules.
+func (m *Main) retag(ctx context.Context) {
+	n, err := m.Poller.Retag(ctx, m.Poller.Feeds())
+	switch {
+	case err != nil && ctx.Err() == nil:
+		m.log.Error("re-tagging stopped", "error", err)
+	case n > 0:
+		m.log.Info("re-tagged stored items for the current rules", "tags_changed", n)
+	}
 }
 
 // watch reloads the configuration when its file changes on disk (its size,

@@ -198,11 +198,16 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	// Items stored under other rules are re-tagged beside polling.
-	m.retag(cfg)
+	m.retagLater()
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		m.lead(pollCtx, "retention", func(ctx context.Context) { m.prune(ctx, cfg.Retention()) })
+		m.lead(pollCtx, roleUpkeep, func(ctx context.Context) {
+			if _, shared := m.DB.(feedmux.Elector); shared {
+				m.retag(ctx) // a process that takes over brings the tags in line first
+			}
+			m.prune(ctx, cfg.Retention())
+		})
 	}()
 	if m.WatchInterval >= 0 {
 		m.wg.Add(1)

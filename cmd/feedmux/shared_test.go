@@ -112,7 +112,7 @@ func TestShared_Instances(t *testing.T) {
 	}
 	farm.mu.Unlock()
 	// One process leads each role, and it is one that still runs.
-	for _, role := range []string{"story grouping", "retention", "websub deliveries"} {
+	for _, role := range []string{roleGrouping, roleUpkeep, roleDeliveries} {
 		waitFor(t, "one leader of "+role, func() bool {
 			leaders := 0.0
 			for _, m := range mains[1:] {

@@ -41,12 +41,29 @@ func (m *Main) startWebSub(ctx context.Context, metrics *server.Metrics) {
 	go func() {
 		defer m.wg.Done()
 		defer m.Hub.Close()
-		m.lead(ctx, "websub deliveries", func(ctx context.Context) {
+		m.lead(ctx, roleDeliveries, func(ctx context.Context) {
 			if err := m.Hub.Run(ctx); err != nil {
 				m.errc <- err
 			}
 		})
 	}()
+}
+
+// The roles one of several processes sharing a database is elected to.
+const (
+	roleGrouping   = "story grouping" // elected in aggregator.Poller
+	roleUpkeep     = "retention and re-tagging"
+	roleDeliveries = "websub deliveries"
+)
+
+// leads reports whether this process does the work of role: always on a
+// store of its own, while elected on a shared one.
+func (m *Main) leads(role string) bool {
+	if _, shared := m.DB.(feedmux.Elector); !shared {
+		return true
+	}
+	v, _ := m.leading.Load(role)
+	return v == true
 }
 
 // lead runs work while this process leads in role, on a store several
@@ -83,8 +100,8 @@ func (m *Main) watchLeading(metrics *server.Metrics) {
 	if _, shared := m.DB.(feedmux.Elector); !shared {
 		return
 	}
-	metrics.WatchLeading(m.Instance, []string{"story grouping", "retention", "websub deliveries"}, func(role string) bool {
-		if role == "story grouping" {
+	metrics.WatchLeading(m.Instance, []string{roleGrouping, roleUpkeep, roleDeliveries}, func(role string) bool {
+		if role == roleGrouping {
 			return m.Poller.LeadsGrouping()
 		}
 		v, _ := m.leading.Load(role)
