@@ -110,7 +110,10 @@ type FeedState struct {
 	Gone          bool      // the source answered 410 Gone; not polled until its configuration changes
 	Items         int       // items stored
 	LastNewItem   time.Time
-	Pages         PageCounts // the article pages of its items (full_content)
+	// PolledBy is the process that made the last poll, on a database
+	// several processes share; "" otherwise.
+	PolledBy string
+	Pages    PageCounts // the article pages of its items (full_content)
 	// Push is the feed's WebSub subscription, zero when it has none
 	// (its Secret is never filled in here).
 	Push Push

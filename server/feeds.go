@@ -89,6 +89,7 @@ type feedStatus struct {
 	NextCheck     *time.Time  `json:"next_check"`
 	Items         int         `json:"items"`
 	LastNewItem   *time.Time  `json:"last_new_item"`
+	PolledBy      string      `json:"polled_by,omitempty"` // the process, when several share the database
 	Pages         *pageStatus `json:"pages,omitempty"`
 	Push          *pushStatus `json:"push,omitempty"`
 }
@@ -158,7 +159,7 @@ func (s *Server) handleFeedsJSON(w http.ResponseWriter, r *http.Request) {
 			URL: st.URL, CurrentURL: cur, DiscoveredURL: st.DiscoveredURL, Title: st.Name(),
 			Tags: nonNil(st.Tags), Health: st.Health(), LastPoll: timePtr(st.LastPoll),
 			LastStatus: st.LastStatus, LastError: st.LastError, Errors: st.Errors,
-			NextCheck: timePtr(st.NextCheck), Items: st.Items, LastNewItem: timePtr(st.LastNewItem),
+			NextCheck: timePtr(st.NextCheck), Items: st.Items, LastNewItem: timePtr(st.LastNewItem), PolledBy: st.PolledBy,
 			Pages: pagesOf(st), Push: pushOf(st, s.Now()),
 		})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -111,6 +112,22 @@ func TestShared_Instances(t *testing.T) {
 		}
 	}
 	farm.mu.Unlock()
+	// /feeds.json says which process polled each feed last.
+	_, page := get(t, "http://"+mains[1].Server.Addr().String()+"/feeds.json")
+	var status struct {
+		Feeds []struct {
+			URL      string `json:"url"`
+			PolledBy string `json:"polled_by"`
+		} `json:"feeds"`
+	}
+	if err := json.Unmarshal(page, &status); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range status.Feeds {
+		if f.PolledBy != "a" && f.PolledBy != "b" && f.PolledBy != "c" {
+			t.Errorf("/feeds.json: %s polled by %q, want one of the processes", f.URL, f.PolledBy)
+		}
+	}
 	// One process leads each role, and it is one that still runs.
 	for _, role := range []string{roleGrouping, roleUpkeep, roleDeliveries} {
 		waitFor(t, "one leader of "+role, func() bool {

@@ -54,7 +54,7 @@ const feedStateColumns = `feeds.url, current_url, discovered_url, title, site_ur
 	coalesce(ps.hub, ''), coalesce(ps.topic, ''), coalesce(ps.state, ''), coalesce(ps.lease_seconds, 0),
 	coalesce(ps.lease_end, 0), coalesce(ps.next_action, 0), coalesce(ps.attempts, 0), coalesce(ps.last_error, ''),
 	coalesce(ps.pushes, 0), coalesce(ps.rejected, 0), coalesce(ps.last_push, 0),
-	pages.fetched, pages.failed, pages.waiting, pages.extract_us`
+	pages.fetched, pages.failed, pages.waiting, pages.extract_us, polled_by`
 
 // feedStateFrom joins each feed to its live push subscription, if any,
 // and counts its items' pages.
@@ -81,7 +81,7 @@ func scanFeedState(row pgx.Row) (feedmux.FeedState, error) {
 		&st.ConfigTitle, &tags,
 		&ps.Hub, &ps.Topic, &ps.State, &lease, &leaseEnd, &pushNext, &ps.Attempts, &ps.LastError,
 		&ps.Pushes, &ps.Rejected, &lastPush,
-		&st.Pages.Fetched, &st.Pages.Failed, &st.Pages.Waiting, &extractUS)
+		&st.Pages.Fetched, &st.Pages.Failed, &st.Pages.Waiting, &extractUS, &st.PolledBy)
 	if err != nil {
 		return st, err
 	}
@@ -138,12 +138,12 @@ func (db *DB) FeedStates(ctx context.Context) ([]feedmux.FeedState, error) {
 
 // saveFeedState writes st and returns the feed's row id, adding the feed if
 // it was never synced.
-func saveFeedState(ctx context.Context, tx pgx.Tx, st *feedmux.FeedState) (int64, error) {
+func saveFeedState(ctx context.Context, tx pgx.Tx, st *feedmux.FeedState, instance string) (int64, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO feeds (url, current_url, discovered_url, title, site_url, etag, last_modified,
-			last_poll, next_check, last_status, last_error, errors, gone, last_new_item)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+			last_poll, next_check, last_status, last_error, errors, gone, last_new_item, polled_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		ON CONFLICT (url) DO UPDATE SET
 			current_url = excluded.current_url, discovered_url = excluded.discovered_url,
 			gone = excluded.gone, title = excluded.title,
@@ -152,11 +152,11 @@ func saveFeedState(ctx context.Context, tx pgx.Tx, st *feedmux.FeedState) (int64
 			next_check = excluded.next_check, last_status = excluded.last_status,
 			last_error = excluded.last_error, errors = excluded.errors,
 			last_new_item = greatest(feeds.last_new_item, excluded.last_new_item),
-			claimed_by = '', claim_until = 0
+			claimed_by = '', claim_until = 0, polled_by = excluded.polled_by
 		RETURNING id`,
 		st.URL, st.CurrentURL, st.DiscoveredURL, st.Title, st.SiteURL, st.ETag, st.LastModified,
 		unix(st.LastPoll), unix(st.NextCheck), st.LastStatus, st.LastError, st.Errors, st.Gone,
-		unix(st.LastNewItem),
+		unix(st.LastNewItem), instance,
 	).Scan(&id)
 	return id, err
 }

@@ -22,7 +22,7 @@ import (
 // tags), unchanged ones left alone; nothing is deleted. An item's FirstSeen is
 // kept from its first insertion, and set to now when zero.
 func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedmux.Item) (feedmux.SaveResult, error) {
-	res, err := db.saveItems(ctx, items, func(tx pgx.Tx) (int64, error) { return saveFeedState(ctx, tx, &st) })
+	res, err := db.saveItems(ctx, items, func(tx pgx.Tx) (int64, error) { return saveFeedState(ctx, tx, &st, db.Instance) })
 	if err != nil {
 		return feedmux.SaveResult{}, fmt.Errorf("save items of %s: %w", st.URL, err)
 	}
