@@ -116,13 +116,23 @@ type Store interface {
 // it until it is due again. A store of one process (SQLite) is none, and
 // every feed is its own.
 type FeedClaimer interface {
-	// ClaimFeed claims the feed configured with url for instance until
-	// now+lease, when the stored schedule says it is due (its next check
-	// is at or before now) and no other instance holds a claim that has
-	// not ended. Saving the poll (SaveItems) ends the claim. When the
-	// feed is not claimed, next is when to ask again: its stored next
-	// check, or the end of the other's claim.
-	ClaimFeed(ctx context.Context, url, instance string, now time.Time, lease time.Duration) (claimed bool, next time.Time, err error)
+	// ClaimFeed claims the feed for a poll: the one at url, whose host
+	// (as the poller's per-host limit counts hosts) is host, for
+	// instance, until now+lease. It succeeds when the stored schedule
+	// says the feed is due (its next check is at or before now), no other
+	// instance holds a claim of it that has not ended, and fewer than
+	// perHost claims of host's feeds are live, in all processes. Saving
+	// the poll (SaveItems) ends the claim. When the feed is not claimed,
+	// next is when to ask again.
+	ClaimFeed(ctx context.Context, c FeedClaim) (claimed bool, next time.Time, err error)
+}
+
+// FeedClaim is a process's request to poll a feed; see FeedClaimer.
+type FeedClaim struct {
+	URL, Host, Instance string
+	Now                 time.Time
+	Lease               time.Duration
+	PerHost             int
 }
 
 // Elector is a store shared by several processes that elects one of them

@@ -22,7 +22,9 @@ func (p *Poller) claim(ctx context.Context, j job) (mine bool, later job) {
 	}
 	now := p.Now()
 	lease := p.Fetcher().Timeout() + claimMargin
-	claimed, next, err := c.ClaimFeed(ctx, j.feed.URL, p.Instance, now, lease)
+	claimed, next, err := c.ClaimFeed(ctx, feedmux.FeedClaim{
+		URL: j.feed.URL, Host: hostOf(j.feed.URL), Instance: p.Instance, Now: now, Lease: lease, PerHost: p.perHost(),
+	})
 	if err != nil {
 		p.log.Warn("claiming a feed failed", "feed", j.feed.URL, "error", err)
 		return false, job{feed: j.feed, due: now.Add(claimMargin)}

@@ -30,15 +30,16 @@ type claimRec struct {
 	until    time.Time
 }
 
-func (s *sharedStore) ClaimFeed(ctx context.Context, url, instance string, now time.Time, lease time.Duration) (bool, time.Time, error) {
+func (s *sharedStore) ClaimFeed(ctx context.Context, c feedmux.FeedClaim) (bool, time.Time, error) {
+	url, instance, now, lease := c.URL, c.Instance, c.Now, c.Lease
 	st, err := s.FeedState(ctx, url)
 	if err != nil && !errors.Is(err, feedmux.ErrFeedNotFound) {
 		return false, time.Time{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.claims[url]; ok && c.instance != instance && now.Before(c.until) {
-		return false, c.until, nil
+	if held, ok := s.claims[url]; ok && held.instance != instance && now.Before(held.until) {
+		return false, held.until, nil
 	}
 	if st.NextCheck.After(now) {
 		return false, st.NextCheck, nil

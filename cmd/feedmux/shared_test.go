@@ -27,7 +27,12 @@ import (
 type growingFarm struct {
 	*httptest.Server
 	frozen atomic.Bool
-	mu     sync.Mutex
+	// slow makes each answer take a while, as a distant source's does,
+	// so that polls of one host overlap; inFlight and maxInFlight count
+	// the requests being answered at once.
+	slow                  time.Duration
+	inFlight, maxInFlight atomic.Int32
+	mu                    sync.Mutex
 	served map[string]int         // items in the last document of each feed
 	asked  map[string][]time.Time // the requests of each feed
 }
@@ -35,6 +40,13 @@ type growingFarm struct {
 func newGrowingFarm(t *testing.T) *growingFarm {
 	f := &growingFarm{served: map[string]int{}, asked: map[string][]time.Time{}}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		busy := f.inFlight.Add(1)
+		defer f.inFlight.Add(-1)
+		for m := f.maxInFlight.Load(); busy > m && !f.maxInFlight.CompareAndSwap(m, busy); m = f.maxInFlight.Load() {
+		}
+		if f.slow > 0 {
+			time.Sleep(f.slow) // a source that takes its time: not a wait for anything
+		}
 		f.mu.Lock()
 		n := f.served[r.URL.Path]
 		if !f.frozen.Load() {
@@ -61,6 +73,7 @@ func newGrowingFarm(t *testing.T) *growingFarm {
 func TestShared_Instances(t *testing.T) {
 	dbURL := pgtest.URL(t)
 	farm := newGrowingFarm(t)
+	farm.slow = 20 * time.Millisecond
 	const feeds = 30
 	var b strings.Builder
 	fmt.Fprintf(&b, "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\nurl = %q\n[poll]\ninterval = \"1s\"\nmin_interval = \"1s\"\ntimeout = \"5s\"\n", dbURL)
@@ -112,6 +125,11 @@ func TestShared_Instances(t *testing.T) {
 		}
 	}
 	farm.mu.Unlock()
+	// The per-host limit (2) holds in all processes together: the farm
+	// is one host.
+	if n := farm.maxInFlight.Load(); n > 2 {
+		t.Errorf("%d requests to the one host at once from three processes, want at most per_host = 2", n)
+	}
 	// /feeds.json says which process polled each feed last.
 	_, page := get(t, "http://"+mains[1].Server.Addr().String()+"/feeds.json")
 	var status struct {
@@ -182,6 +200,7 @@ func atomIDs(t *testing.T, url string) []string {
 func TestShared_SIGKILL(t *testing.T) {
 	dbURL := pgtest.URL(t)
 	farm := newGrowingFarm(t)
+	farm.slow = 20 * time.Millisecond
 	const feeds = 300
 	var b strings.Builder
 	b.WriteString("[poll]\ninterval = \"2s\"\nmin_interval = \"1s\"\ntimeout = \"5s\"\nconcurrency = 8\nper_host = 8\n")

@@ -20,30 +20,52 @@ var (
 	_ feedmux.Elector     = (*DB)(nil)
 )
 
-// ClaimFeed claims the feed for instance until now+lease when its stored
-// next check is due and no other instance's claim is live; saving its
-// poll ends the claim. One UPDATE decides, so two processes asking at once
-// cannot both win. Times are stored in whole seconds, cut down: a time is
-// past only in the second after it, or a feed polled at 12:00:00.9 with
-// a one-second interval would be due again at 12:00:01.0.
-func (db *DB) ClaimFeed(ctx context.Context, url, instance string, now time.Time, lease time.Duration) (bool, time.Time, error) {
-	var claimed bool
-	var nextCheck, claimUntil int64
-	err := db.pool.QueryRow(ctx, `
-		WITH claim AS (
-			UPDATE feeds SET claimed_by = $2, claim_until = $4
+// ClaimFeed claims the feed when its stored next check is due, no other
+// instance's claim of it is live and fewer than PerHost claims of its host
+// are; saving its poll ends the claim. A transaction holds a lock of the
+// host while it counts and claims, so that the limit holds in all
+// processes. Times are stored in whole seconds, cut down: a time is past
+// only in the second after it, or a feed polled at 12:00:00.9 with a
+// one-second interval would be due again at 12:00:01.0.
+func (db *DB) ClaimFeed(ctx context.Context, c feedmux.FeedClaim) (bool, time.Time, error) {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return false, time.Time{}, fmt.Errorf("claim feed %s: %w", c.URL, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('feedmux host ' || $1))`, c.Host); err != nil {
+		return false, time.Time{}, fmt.Errorf("claim feed %s: %w", c.URL, err)
+	}
+	now := c.Now.Unix()
+	var (
+		claimed                bool
+		nextCheck, claimUntil  int64
+		liveOfHost, perHostCap = int64(0), int64(max(c.PerHost, 1))
+	)
+	err = tx.QueryRow(ctx, `
+		WITH live AS (SELECT count(*) AS n FROM feeds
+			WHERE claim_host = $5 AND claim_until >= $3 AND url <> $1),
+		claim AS (
+			UPDATE feeds SET claimed_by = $2, claim_until = $4, claim_host = $5
 			WHERE url = $1 AND next_check < $3 AND (claim_until < $3 OR claimed_by = $2)
+				AND (SELECT n FROM live) < $6
 			RETURNING true AS claimed)
-		SELECT coalesce((SELECT claimed FROM claim), false), next_check, claim_until FROM feeds WHERE url = $1`,
-		url, instance, now.Unix(), now.Add(lease).Unix()).Scan(&claimed, &nextCheck, &claimUntil)
+		SELECT coalesce((SELECT claimed FROM claim), false), next_check, claim_until, (SELECT n FROM live)
+		FROM feeds WHERE url = $1`,
+		c.URL, c.Instance, now, c.Now.Add(c.Lease).Unix(), c.Host, perHostCap).Scan(&claimed, &nextCheck, &claimUntil, &liveOfHost)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return true, time.Time{}, nil // never synced: nobody else can hold it
 	}
-	if err != nil {
-		return false, time.Time{}, fmt.Errorf("claim feed %s: %w", url, err)
+	if err == nil {
+		err = tx.Commit(ctx)
 	}
-	if claimed {
+	switch {
+	case err != nil:
+		return false, time.Time{}, fmt.Errorf("claim feed %s: %w", c.URL, err)
+	case claimed:
 		return true, time.Time{}, nil
+	case nextCheck < now && claimUntil < now && liveOfHost >= perHostCap:
+		return false, c.Now.Add(time.Second), nil // due, but its host is busy: ask again soon
 	}
 	return false, time.Unix(max(nextCheck, claimUntil)+1, 0), nil
 }
