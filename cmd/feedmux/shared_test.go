@@ -33,8 +33,8 @@ type growingFarm struct {
 	slow                  time.Duration
 	inFlight, maxInFlight atomic.Int32
 	mu                    sync.Mutex
-	served map[string]int         // items in the last document of each feed
-	asked  map[string][]time.Time // the requests of each feed
+	served                map[string]int         // items in the last document of each feed
+	asked                 map[string][]time.Time // the requests of each feed
 }
 
 func newGrowingFarm(t *testing.T) *growingFarm {
