@@ -81,6 +81,8 @@ func main() {
 		cpuProfile  = flag.String("cpuprofile", "", "write the ingest worker's CPU profile to this file")
 		headlines   = flag.Int("headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
 		pg          = flag.Bool("pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
+		instances   = flag.Int("instances", 0, "measure a cold ingest by one process and by this many processes together on one PostgreSQL database (feeds per second in all) instead")
+		instance    = flag.String("instance", "", "internal: the name of a shared worker")
 	)
 	flag.Usage = func() {
 		fmt.Fprint(os.Stderr, "Usage: go run ./bench [flags]\n\nMeasures feedmux against a loopback farm of generated feeds and prints a Markdown table.\n\nFlags:\n")
@@ -89,6 +91,21 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 	switch {
+	case *worker == "shared":
+		f := &farm{n: *feeds, m: *items, tags: max(1, *feeds/10), URL: *farmURL}
+		r, err := sharedWorker(f, *concurrency, *dbPath, *instance)
+		if err != nil {
+			log.Fatal(err)
+		}
+		json.NewEncoder(os.Stdout).Encode(r)
+		return
+	case *instances > 0:
+		table, err := measureShared(*feeds, *items, *instances, *concurrency)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Print(table)
+		return
 	case *worker != "":
 		if *cpuProfile != "" && *worker == "ingest" {
 			f, err := os.Create(*cpuProfile)
@@ -183,7 +200,10 @@ func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Durati
 	return ingest, nil
 }
 
-func runChild(args []string, into *Result) error {
+func runChild(args []string, into *Result) error { return runChildInto(args, into) }
+
+// runChildInto runs this program with args and decodes its JSON output.
+func runChildInto(args []string, into any) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
