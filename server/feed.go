@@ -1,12 +1,9 @@
 package server
 
 import (
-	"bytes"
-	"cmp"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"slices"
@@ -152,49 +149,6 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (
 	return hit
 }
 
-// writeDocument answers r with a rendered 200 document: gzipped when the
-// client takes it, 304 when its ETag matches (either encoding's), else
-// the body at once with its length; http.ServeContent only for HEAD,
-// ranges and If-Modified-Since.
-func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
-	h := w.Header()
-	hd := doc.headers()
-	h["Content-Type"] = hd.contentType
-	h["Vary"] = varyEncoding
-	if hd.link != nil {
-		h["Link"] = hd.link
-	}
-	body, etag, length := doc.body, hd.etag, hd.length
-	if acceptsGzip(r) {
-		body = doc.gz()
-		etag, length = hd.etagGz, hd.lengthGz
-		h["Content-Encoding"] = gzipEncoding
-	}
-	h["Etag"] = etag
-	if noneMatch := r.Header.Get("If-None-Match"); noneMatch != "" && matchesETag(noneMatch, doc.etag) {
-		// Either encoding's tag names the same content.
-		delete(h, "Content-Type")
-		delete(h, "Content-Encoding")
-		h["Last-Modified"] = hd.lastModified
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && r.Header.Get("If-Modified-Since") == "" {
-		// The common answer, written at once with its length.
-		h["Last-Modified"] = hd.lastModified
-		h["Content-Length"] = length
-		w.Write(body)
-		return
-	}
-	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
-}
-
-// Header values every cached answer shares.
-var (
-	varyEncoding = []string{"Accept-Encoding"}
-	gzipEncoding = []string{"gzip"}
-)
-
 // renderFeed reads a page of items and renders it.
 func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, base string) (*rendered, error) {
 	filter := feedmux.ItemFilter{Tags: req.tags, Limit: req.limit, Before: req.before, Search: req.search}
@@ -255,52 +209,6 @@ func (s *Server) renderFeed(r *http.Request, cfg *Config, req feedRequest, key, 
 	return doc, nil
 }
 
-// feedChannel describes the feed req asks for: its title, description,
-// id and links.
-func feedChannel(r *http.Request, cfg *Config, req feedRequest, base string, now time.Time) channel {
-	ch := channel{
-		Title:       "feedmux: all",
-		Description: "The newest items of every source",
-		ID:          feedmux.TagFeedID("all"),
-		SelfURL:     base + r.URL.RequestURI(),
-		HTMLURL:     base + "/",
-		Updated:     now,
-		Now:         now,
-		Version:     cfg.Version,
-		HubURL:      cfg.hubURL(base),
-	}
-	if req.stories {
-		ch.Title = "feedmux: all stories"
-		ch.Description = "One entry per story: the same event from every source, newest activity first"
-		ch.ID = feedmux.TagFeedID("all/stories")
-	}
-	if req.tags != nil {
-		name := strings.Join(req.tags, "+")
-		ch.ID = feedmux.TagFeedID("tags/" + name)
-		ch.Title = "feedmux: " + strings.Join(req.tags, " + ")
-		ch.Description = "The newest items tagged " + strings.Join(req.tags, " or ") + ", from every source"
-		if info, ok := cfg.Tags[name]; ok && len(req.tags) == 1 {
-			if info.Title != "" {
-				ch.Title = info.Title
-			}
-			if info.Description != "" {
-				ch.Description = info.Description
-			}
-		}
-		ch.HTMLURL = base + "/#tag-" + url.PathEscape(req.tags[0])
-		if req.stories {
-			ch.ID = feedmux.TagFeedID("tags/" + name + "/stories")
-			ch.Title += " (stories)"
-			ch.Description = "One entry per story tagged " + strings.Join(req.tags, " or ") +
-				": the same event from every source, newest activity first"
-		}
-	}
-	if req.search != nil {
-		searchChannel(&ch, req)
-	}
-	return ch
-}
-
 // hideTags returns items without the tags in hidden, for readers without
 // the token: a public item may also carry a private tag.
 func hideTags(items []feedmux.Item, hidden []string) []feedmux.Item {
@@ -328,96 +236,10 @@ func (c *Config) tokenOK(token string) bool {
 	return c.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(c.Token)) == 1
 }
 
-// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
-func acceptsGzip(r *http.Request) bool {
-	ae := r.Header.Get("Accept-Encoding")
-	if !strings.Contains(ae, "q=") && (strings.Contains(ae, "gzip") || strings.Contains(ae, "*")) {
-		return true // the usual "gzip, deflate, br": no weights to read
-	}
-	for _, part := range strings.Split(ae, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
-			continue
-		}
-		params = strings.ReplaceAll(strings.ToLower(params), " ", "")
-		if q, ok := strings.CutPrefix(params, "q="); ok {
-			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// matchesETag reports whether an If-None-Match header names etag, in
-// either encoding, by the weak comparison RFC 9110 prescribes for it.
-func matchesETag(header, etag string) bool {
-	if header == etag || strings.TrimSpace(header) == "*" {
-		return true
-	}
-	opaque := strings.Trim(etag, `"`)
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		t = strings.Trim(t, `"`)
-		if t == opaque || t == opaque+"-gz" {
-			return true
-		}
-	}
-	return false
-}
-
 // pageURL is a link to path with the query q.
 func pageURL(path string, q url.Values) string {
 	if len(q) == 0 {
 		return path
 	}
 	return path + "?" + q.Encode()
-}
-
-// storyItem is the entry of a story: titled and linked by its first
-// report, its content a list of every member's headline, link and source,
-// updated when a member joins.
-func storyItem(st feedmux.Story) feedmux.Item {
-	first := st.Items[0]
-	it := feedmux.Item{
-		Key: "story:" + first.Key, URL: first.URL, Title: first.Title,
-		Published: first.Time(), Source: first.Source, FirstSeen: first.FirstSeen,
-	}
-	sources := map[string]bool{}
-	var b strings.Builder
-	b.WriteString("<ul>")
-	// A report names its source; the sources are counted by publisher, so
-	// that an aggregator's copy of an outlet's report is not a second one.
-	item := func(link, title, source, publisher string) {
-		b.WriteString("<li>")
-		if link != "" {
-			b.WriteString(`<a href="` + html.EscapeString(link) + `">` + html.EscapeString(title) + "</a>")
-		} else {
-			b.WriteString(html.EscapeString(title))
-		}
-		b.WriteString(" — " + html.EscapeString(source) + "</li>")
-		sources[publisher] = true
-	}
-	reports := 0
-	for i := range st.Items {
-		m := &st.Items[i]
-		item(m.URL, displayTitle(m), m.SourceName(), cmp.Or(m.Origin.Title, m.Source.Title))
-		reports++
-		for _, a := range m.Also {
-			item(a.URL, displayTitle(m), a.Source.Title, cmp.Or(a.Origin.Title, a.Source.Title))
-			reports++
-		}
-		it.Updated = latest(it.Updated, updated(m), m.FirstSeen)
-		it.Tags = append(it.Tags, m.Tags...)
-	}
-	b.WriteString("</ul>")
-	slices.Sort(it.Tags)
-	it.Tags = slices.Compact(it.Tags)
-	it.Content = b.String()
-	it.Summary = fmt.Sprintf("%d reports from %d sources", reports, len(sources))
-	if reports == 1 {
-		it.Summary = "1 report from " + first.SourceName()
-	}
-	return it
 }

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Answering a request from a rendered document.
+
+// writeDocument answers r with a rendered 200 document: gzipped when the
+// client takes it, 304 when its ETag matches (either encoding's), else
+// the body at once with its length; http.ServeContent only for HEAD,
+// ranges and If-Modified-Since.
+func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
+	h := w.Header()
+	hd := doc.headers()
+	h["Content-Type"] = hd.contentType
+	h["Vary"] = varyEncoding
+	if hd.link != nil {
+		h["Link"] = hd.link
+	}
+	body, etag, length := doc.body, hd.etag, hd.length
+	if acceptsGzip(r) {
+		body = doc.gz()
+		etag, length = hd.etagGz, hd.lengthGz
+		h["Content-Encoding"] = gzipEncoding
+	}
+	h["Etag"] = etag
+	if noneMatch := r.Header.Get("If-None-Match"); noneMatch != "" && matchesETag(noneMatch, doc.etag) {
+		// Either encoding's tag names the same content.
+		delete(h, "Content-Type")
+		delete(h, "Content-Encoding")
+		h["Last-Modified"] = hd.lastModified
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && r.Header.Get("If-Modified-Since") == "" {
+		// The common answer, written at once with its length.
+		h["Last-Modified"] = hd.lastModified
+		h["Content-Length"] = length
+		w.Write(body)
+		return
+	}
+	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+}
+
+// Header values every cached answer shares.
+var (
+	varyEncoding = []string{"Accept-Encoding"}
+	gzipEncoding = []string{"gzip"}
+)
+
+// acceptsGzip reports whether the request's Accept-Encoding allows gzip.
+func acceptsGzip(r *http.Request) bool {
+	ae := r.Header.Get("Accept-Encoding")
+	if !strings.Contains(ae, "q=") && (strings.Contains(ae, "gzip") || strings.Contains(ae, "*")) {
+		return true // the usual "gzip, deflate, br": no weights to read
+	}
+	for _, part := range strings.Split(ae, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
+			continue
+		}
+		params = strings.ReplaceAll(strings.ToLower(params), " ", "")
+		if q, ok := strings.CutPrefix(params, "q="); ok {
+			if v, err := strconv.ParseFloat(q, 64); err == nil && v == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// matchesETag reports whether an If-None-Match header names etag, in
+// either encoding, by the weak comparison RFC 9110 prescribes for it.
+func matchesETag(header, etag string) bool {
+	if header == etag || strings.TrimSpace(header) == "*" {
+		return true
+	}
+	opaque := strings.Trim(etag, `"`)
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		t = strings.Trim(t, `"`)
+		if t == opaque || t == opaque+"-gz" {
+			return true
+		}
+	}
+	return false
+}
