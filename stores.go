@@ -125,6 +125,9 @@ type FeedClaimer interface {
 	// the poll (SaveItems) ends the claim. When the feed is not claimed,
 	// next is when to ask again.
 	ClaimFeed(ctx context.Context, c FeedClaim) (claimed bool, next time.Time, err error)
+	// ReleaseClaims ends the claims instance still holds, for a process
+	// that stops: the polls it cancelled are the others' at once.
+	ReleaseClaims(ctx context.Context, instance string) error
 }
 
 // FeedClaim is a process's request to poll a feed; see FeedClaimer.

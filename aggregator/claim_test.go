@@ -56,6 +56,17 @@ func (s *sharedStore) SaveItems(ctx context.Context, st feedmux.FeedState, items
 	return res, err
 }
 
+func (s *sharedStore) ReleaseClaims(_ context.Context, instance string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for url, c := range s.claims {
+		if c.instance == instance {
+			delete(s.claims, url)
+		}
+	}
+	return nil
+}
+
 var _ feedmux.FeedClaimer = (*sharedStore)(nil)
 
 // TestPoller_SharedStore: two pollers on one shared store poll a due feed

@@ -267,6 +267,12 @@ func (m *Main) Close() error {
 			cancel()
 		}
 		m.wg.Wait()
+		if c, shared := m.DB.(feedmux.FeedClaimer); shared {
+			// The polls cancelled just now held claims: the others' at once.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, c.ReleaseClaims(ctx, m.Instance))
+			cancel()
+		}
 		if m.DB != nil {
 			errs = append(errs, m.DB.Close())
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/feedmux/feedmux/storage/postgres"
 	"github.com/feedmux/feedmux/storage/postgres/pgtest"
@@ -99,6 +102,15 @@ func TestShared_Instances(t *testing.T) {
 	}
 	waitFor(t, "every feed polled about 4 times", func() bool { return polls() >= 4*feeds })
 	mains[0].Close() // one process stops: the others poll its share
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var held int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM feeds WHERE claimed_by = 'a'`).Scan(&held); err != nil || held != 0 {
+		t.Errorf("%d claims (%v) of the stopped process left: a stopping process releases its claims", held, err)
+	}
 	stopped := polls()
 	waitFor(t, "polls after one process stopped", func() bool { return polls() >= stopped+2*feeds })
 	farm.frozen.Store(true)

@@ -70,6 +70,14 @@ func (db *DB) ClaimFeed(ctx context.Context, c feedmux.FeedClaim) (bool, time.Ti
 	return false, time.Unix(max(nextCheck, claimUntil)+1, 0), nil
 }
 
+// ReleaseClaims ends instance's live claims.
+func (db *DB) ReleaseClaims(ctx context.Context, instance string) error {
+	if _, err := db.pool.Exec(ctx, `UPDATE feeds SET claimed_by = '', claim_until = 0 WHERE claimed_by = $1`, instance); err != nil {
+		return fmt.Errorf("release claims of %s: %w", instance, err)
+	}
+	return nil
+}
+
 // leaderRecheck is how often a leader makes sure its connection, and so
 // its lock, still holds, and how often the others ask again.
 const leaderRecheck = 2 * time.Second

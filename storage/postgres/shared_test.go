@@ -113,3 +113,47 @@ func TestDB_Lead(t *testing.T) {
 		t.Fatal("b never took over")
 	}
 }
+
+// TestDB_Claims: a due feed is claimed by one process; the other is told
+// when to ask again; the per-host limit counts both processes' claims;
+// saving the poll, or releasing a stopping process's claims, frees it.
+func TestDB_Claims(t *testing.T) {
+	url := pgtest.URL(t)
+	a, b := mustOpen(t, url), mustOpen(t, url)
+	feeds := []feedmux.Feed{{URL: "https://one.example/a"}, {URL: "https://one.example/b"}}
+	if err := a.SyncFeeds(t.Context(), feeds); err != nil {
+		t.Fatal(err)
+	}
+	claim := func(db interface {
+		ClaimFeed(context.Context, feedmux.FeedClaim) (bool, time.Time, error)
+	}, feed, instance string, perHost int) (bool, time.Time) {
+		t.Helper()
+		ok, next, err := db.ClaimFeed(t.Context(), feedmux.FeedClaim{URL: feed, Host: "one.example", Instance: instance,
+			Now: t0, Lease: time.Minute, PerHost: perHost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok, next
+	}
+	if ok, _ := claim(a, feeds[0].URL, "a", 1); !ok {
+		t.Fatal("a could not claim a due feed")
+	}
+	if ok, next := claim(b, feeds[0].URL, "b", 1); ok || !next.After(t0) {
+		t.Errorf("b claimed a's feed (%v), or was told to ask again at %v", ok, next)
+	}
+	if ok, _ := claim(b, feeds[1].URL, "b", 1); ok {
+		t.Errorf("b claimed a second feed of the host with per_host 1")
+	}
+	if ok, _ := claim(b, feeds[1].URL, "b", 2); !ok {
+		t.Errorf("b could not claim a second feed of the host with per_host 2")
+	}
+	if err := a.ReleaseClaims(t.Context(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := claim(b, feeds[0].URL, "c", 1); ok {
+		t.Errorf("c claimed a feed of the host while b holds one, with per_host 1")
+	}
+	if ok, _ := claim(b, feeds[0].URL, "b", 2); !ok {
+		t.Errorf("after a released its claims, b could not claim its feed")
+	}
+}
