@@ -233,3 +233,13 @@ type TagCount struct {
 	Items   int
 	Updated time.Time // the newest item's time; zero when there is none
 }
+
+// HealthCounts counts feeds by health: ok, failing, gone (each present,
+// zero or not).
+func HealthCounts(states []FeedState) map[string]int {
+	out := map[string]int{"ok": 0, "failing": 0, "gone": 0}
+	for i := range states {
+		out[states[i].Health()]++
+	}
+	return out
+}

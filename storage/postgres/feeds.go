@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage/rows"
 )
 
 // SyncFeeds records the configured feeds: new ones are added (due at once),
@@ -117,23 +118,12 @@ func (db *DB) FeedState(ctx context.Context, url string) (feedmux.FeedState, err
 
 // FeedStates returns the state of every configured feed, by URL.
 func (db *DB) FeedStates(ctx context.Context) ([]feedmux.FeedState, error) {
-	rows, err := db.pool.Query(ctx, `SELECT `+feedStateColumns+feedStateFrom+` WHERE active ORDER BY feeds.url COLLATE "C"`)
+	r, err := db.pool.Query(ctx, `SELECT `+feedStateColumns+feedStateFrom+` WHERE active ORDER BY feeds.url COLLATE "C"`)
 	if err != nil {
 		return nil, fmt.Errorf("feed states: %w", err)
 	}
-	defer rows.Close()
-	var states []feedmux.FeedState
-	for rows.Next() {
-		st, err := scanFeedState(rows)
-		if err != nil {
-			return nil, fmt.Errorf("feed states: %w", err)
-		}
-		states = append(states, st)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("feed states: %w", err)
-	}
-	return states, nil
+	defer r.Close()
+	return rows.Collect(r, "feed states", func(r rows.Rows) (feedmux.FeedState, error) { return scanFeedState(r) })
 }
 
 // saveFeedState writes st and returns the feed's row id, adding the feed if
@@ -167,9 +157,5 @@ func (db *DB) FeedHealth(ctx context.Context) (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]int{"ok": 0, "failing": 0, "gone": 0}
-	for i := range states {
-		out[states[i].Health()]++
-	}
-	return out, nil
+	return feedmux.HealthCounts(states), nil
 }

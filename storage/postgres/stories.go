@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage/rows"
 )
 
 // StoryPage returns the stories that have an item matching filter (its
@@ -139,33 +140,11 @@ func (db *DB) FeedActivity(ctx context.Context, now time.Time, days int) (map[st
 // activity runs query, which selects a key and a time between its two
 // arguments, and counts the rows per key and day.
 func (db *DB) activity(ctx context.Context, query string, now time.Time, days int) (map[string][]int, error) {
-	end := now.Unix()
-	start := end - int64(days)*86400
-	rows, err := db.pool.Query(ctx, query, start, end)
+	start, end := rows.ActivityWindow(now, days)
+	r, err := db.pool.Query(ctx, query, start, end)
 	if err != nil {
 		return nil, fmt.Errorf("activity: %w", err)
 	}
-	defer rows.Close()
-	out := map[string][]int{}
-	for rows.Next() {
-		var (
-			key string
-			t   int64
-		)
-		if err := rows.Scan(&key, &t); err != nil {
-			return nil, fmt.Errorf("activity: %w", err)
-		}
-		d := int((t - start - 1) / 86400)
-		if d < 0 || d >= days {
-			continue
-		}
-		if out[key] == nil {
-			out[key] = make([]int, days)
-		}
-		out[key][d]++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("activity: %w", err)
-	}
-	return out, nil
+	defer r.Close()
+	return rows.Activity(r, start, days)
 }

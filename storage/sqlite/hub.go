@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/feedmux/feedmux"
+	storerows "github.com/feedmux/feedmux/storage/rows"
 )
 
 // HubSubscriptions returns every subscription at feedmux's hub.
@@ -16,23 +17,17 @@ func (db *DB) HubSubscriptions(ctx context.Context) ([]feedmux.HubSubscription, 
 		return nil, fmt.Errorf("hub subscriptions: %w", err)
 	}
 	defer rows.Close()
-	var subs []feedmux.HubSubscription
-	for rows.Next() {
-		var (
-			s               feedmux.HubSubscription
-			leaseEnd, retry int64
-		)
-		if err := rows.Scan(&s.Topic, &s.Callback, &s.Secret, &leaseEnd, &s.Delivered,
-			&s.Failures, &retry, &s.LastError); err != nil {
-			return nil, fmt.Errorf("hub subscriptions: %w", err)
-		}
-		s.LeaseEnd, s.NextTry = fromUnix(leaseEnd), fromUnix(retry)
-		subs = append(subs, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("hub subscriptions: %w", err)
-	}
-	return subs, nil
+	return storerows.Collect(rows, "hub subscriptions", scanHubSubscription)
+}
+
+func scanHubSubscription(r storerows.Rows) (feedmux.HubSubscription, error) {
+	var (
+		s               feedmux.HubSubscription
+		leaseEnd, retry int64
+	)
+	err := r.Scan(&s.Topic, &s.Callback, &s.Secret, &leaseEnd, &s.Delivered, &s.Failures, &retry, &s.LastError)
+	s.LeaseEnd, s.NextTry = fromUnix(leaseEnd), fromUnix(retry)
+	return s, err
 }
 
 // SaveHubSubscription adds s, or replaces the subscription of its
