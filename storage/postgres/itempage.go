@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
+	storerows "github.com/feedmux/feedmux/storage/rows"
 )
 
 const itemColumns = `i.id, i.sort_time, i.key, i.guid, i.url, i.title, i.summary, i.content, i.author, i.email,
@@ -228,20 +229,13 @@ func (db *DB) Tags(ctx context.Context) ([]feedmux.TagCount, error) {
 		return nil, fmt.Errorf("tags: %w", err)
 	}
 	defer rows.Close()
-	var tags []feedmux.TagCount
-	for rows.Next() {
+	return storerows.Collect(rows, "tags", func(r storerows.Rows) (feedmux.TagCount, error) {
 		var (
 			tc      feedmux.TagCount
 			updated int64
 		)
-		if err := rows.Scan(&tc.Tag, &tc.Items, &updated); err != nil {
-			return nil, fmt.Errorf("tags: %w", err)
-		}
+		err := r.Scan(&tc.Tag, &tc.Items, &updated)
 		tc.Updated = fromUnix(updated)
-		tags = append(tags, tc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("tags: %w", err)
-	}
-	return tags, nil
+		return tc, err
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/feedmux/feedmux"
+	storerows "github.com/feedmux/feedmux/storage/rows"
 )
 
 // The WebSub subscriptions feedmux holds as a subscriber: one row per
@@ -91,18 +92,7 @@ func (db *DB) DuePushes(ctx context.Context, now time.Time, limit int) ([]feedmu
 		return nil, fmt.Errorf("due pushes: %w", err)
 	}
 	defer rows.Close()
-	var out []feedmux.Push
-	for rows.Next() {
-		p, err := scanPush(rows)
-		if err != nil {
-			return nil, fmt.Errorf("due pushes: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("due pushes: %w", err)
-	}
-	return out, nil
+	return storerows.Collect(rows, "due pushes", func(r storerows.Rows) (feedmux.Push, error) { return scanPush(r) })
 }
 
 // NextPushDue is the earliest next action of any subscription; ok is false
