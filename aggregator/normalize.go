@@ -150,11 +150,11 @@ func plausible(t *time.Time, now time.Time) time.Time {
 // plainText turns a title that may hold markup or entities into plain text
 // on one line.
 func plainText(s string) string {
-	s = feedmux.XMLText(s)
 	if strings.ContainsAny(s, "<&") {
 		s = html.UnescapeString(stripTagsPolicy.Sanitize(s))
 	}
-	return strings.Join(strings.Fields(s), " ")
+	// Last: an entity such as &#3; unescapes to a character XML forbids.
+	return feedmux.XMLText(strings.Join(strings.Fields(s), " "))
 }
 
 var stripTagsPolicy = bluemonday.StrictPolicy()
