@@ -63,7 +63,7 @@ func TestPoller_GroupingLeader(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { defer close(done); p.runGrouping(ctx) }()
+	go func() { defer close(done); p.RunGrouping(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	waiting := func() int {
 		n, err := db.UngroupedCount(t.Context())

@@ -59,7 +59,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.runGrouping(ctx)
+			p.RunGrouping(ctx)
 		}()
 	}
 	if p.Pages != nil {

@@ -63,11 +63,12 @@ func (p *Poller) GroupPending(ctx context.Context) (int, error) {
 // whether it leads failed.
 const leaderRetry = 5 * time.Second
 
-// runGrouping groups waiting items until ctx ends. On a store several
+// RunGrouping groups waiting items until ctx ends, as Run does beside
+// polling. On a store several
 // processes share, only the one elected does: the others' polls leave
 // their new items waiting in the database, where the leader finds them,
 // and a process that takes over loads the window again first.
-func (p *Poller) runGrouping(ctx context.Context) {
+func (p *Poller) RunGrouping(ctx context.Context) {
 	e, shared := p.db.(feedmux.Elector)
 	if !shared {
 		p.groupLoop(ctx)
@@ -134,7 +135,7 @@ func (p *Poller) groupLoop(ctx context.Context) {
 	}
 }
 
-// wakeGrouping tells runGrouping that items wait, without waiting for it.
+// wakeGrouping tells RunGrouping that items wait, without waiting for it.
 func (p *Poller) wakeGrouping() {
 	select {
 	case p.grouping <- struct{}{}:

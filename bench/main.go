@@ -79,6 +79,7 @@ func main() {
 		farmURL     = flag.String("farm", "", "internal: the farm's URL")
 		dbPath      = flag.String("db", "", "internal: the database of the ingest worker")
 		cpuProfile  = flag.String("cpuprofile", "", "write the ingest worker's CPU profile to this file")
+		profileFlag = flag.String("profile", "all", "what -cpuprofile covers: all (the ingest worker's whole run) or cold (its cold ingest only)")
 		headlines   = flag.Int("headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
 		pg          = flag.Bool("pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
 		instances   = flag.Int("instances", 0, "measure a cold ingest by one process and by this many processes together on one PostgreSQL database (feeds per second in all) instead")
@@ -112,8 +113,12 @@ func main() {
 			if err != nil {
 				log.Fatal(err)
 			}
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
+			if *profileFlag == "cold" {
+				profileCold = f
+			} else {
+				pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
 		}
 		runWorker(*worker, *farmURL, *feeds, *items, *concurrency, *clients, *serveFor, *dbPath)
 		return
@@ -145,6 +150,7 @@ func main() {
 	var results []Result
 	for _, s := range sizes {
 		log.Printf("measuring %d feeds x %d items ...", s[0], s[1])
+		profileOf = *profileFlag
 		r, err := measureSize(s[0], s[1], *headlines, *concurrency, *clients, *serveFor, *cpuProfile, newDB)
 		if err != nil {
 			stop() // log.Fatal skips the deferred one
@@ -182,7 +188,7 @@ func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Durati
 	}
 	defer os.RemoveAll(dir)
 	var floor, ingest Result
-	args := []string{"-cpuprofile", profile, "-farm", f.URL, "-feeds", strconv.Itoa(n), "-items", strconv.Itoa(m),
+	args := []string{"-cpuprofile", profile, "-profile", profileOf, "-farm", f.URL, "-feeds", strconv.Itoa(n), "-items", strconv.Itoa(m),
 		"-concurrency", strconv.Itoa(concurrency), "-clients", strconv.Itoa(clients), "-serve", serveFor.String()}
 	if err := runChild(append([]string{"-worker", "floor"}, args...), &floor); err != nil {
 		return Result{}, fmt.Errorf("floor: %w", err)

@@ -29,6 +29,13 @@ import (
 	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
+// profileCold, when set, receives the CPU profile of the cold ingest alone
+// (-profile cold).
+var profileCold *os.File
+
+// profileOf is the -profile flag, handed on to the ingest worker.
+var profileOf = "all"
+
 // runWorker runs one measurement and prints its Result as JSON.
 func runWorker(kind, farmURL string, n, m, concurrency, clients int, serveFor time.Duration, dbPath string) {
 	f := &farm{n: n, m: m, tags: max(1, n/10), URL: farmURL}
@@ -146,13 +153,18 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 		var failed atomic.Value
 		cpu0 := cpuSeconds()
 		start := time.Now()
+		// Grouping runs beside the polls, as in the daemon, and the pass
+		// ends when every item is grouped.
+		grouping, stopGrouping := context.WithCancel(ctx)
+		grouped := make(chan struct{})
+		go func() { defer close(grouped); p.RunGrouping(grouping) }()
 		p.PollAll(ctx, feeds, func(_ int, _ aggregator.Result, err error, _ time.Duration) {
 			if err != nil {
 				failed.Store(err)
 			}
 		})
-		// The daemon groups beside polling; here grouping follows the
-		// polls, and the pass ends when every item is grouped.
+		stopGrouping()
+		<-grouped
 		if _, err := p.GroupPending(ctx); err != nil {
 			failed.Store(err)
 		}
@@ -163,7 +175,13 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 		return took, cpu, nil
 	}
 	var r Result
+	if profileCold != nil {
+		pprof.StartCPUProfile(profileCold)
+	}
 	cold, coldCPU, err := pass()
+	if profileCold != nil {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return Result{}, err
 	}

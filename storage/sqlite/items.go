@@ -48,11 +48,20 @@ func (db *DB) AddItems(ctx context.Context, feedURL string, items []feedmux.Item
 }
 
 // saveItems writes items in one transaction, under the feed whose row id
-// feed returns in it.
+// feed returns in it. The transaction may carry other polls' writes too
+// (inBatchTx), so its statements run to the end once begun, whatever
+// becomes of ctx.
 func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sql.Tx) (int64, error)) (SaveResult, error) {
 	var res SaveResult
 	now := db.Now().UTC()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	caller, ctx := ctx, context.WithoutCancel(ctx)
+	// The search index's text is made before taking the writer, which
+	// only one poll holds at a time.
+	bodies := make([]string, len(items))
+	for i := range items {
+		bodies[i] = feedmux.SearchBody(items[i].Summary, items[i].Content, "")
+	}
+	err := db.inBatchTx(caller, func(tx *sql.Tx) error {
 		res = SaveResult{}
 		feedID, err := feed(tx)
 		if err != nil || len(items) == 0 {
@@ -64,7 +73,7 @@ func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sq
 		}
 		defer sv.close()
 		for i := range items {
-			if err := sv.save(&items[i], &res); err != nil {
+			if err := sv.save(&items[i], bodies[i], &res); err != nil {
 				return err
 			}
 		}
@@ -143,10 +152,11 @@ func (sv *saver) close() {
 	}
 }
 
-// save writes one item: skipped when retention removed it or it did not
+// save writes one item, body being the text of its summary and content
+// for the search index: skipped when retention removed it or it did not
 // change; inserted and placed among the copies of its article; or updated
 // with its tags.
-func (sv *saver) save(it *feedmux.Item, res *SaveResult) error {
+func (sv *saver) save(it *feedmux.Item, body string, res *SaveResult) error {
 	ctx := sv.ctx
 	if sv.anyBuried {
 		var gone bool
@@ -178,7 +188,11 @@ func (sv *saver) save(it *feedmux.Item, res *SaveResult) error {
 	case err != nil:
 		return fmt.Errorf("save item %q: %w", it.Key, err)
 	}
-	sv.search = append(sv.search, searchRow{id: id, title: it.Title, summary: it.Summary, content: it.Content, article: article})
+	row := searchRow{id: id, title: it.Title, summary: it.Summary, content: it.Content, article: article, body: body}
+	if article != "" {
+		row.body = "" // the stored page's article is part of it
+	}
+	sv.search = append(sv.search, row)
 	switch {
 	case version == 1:
 		res.Inserted++

@@ -112,7 +112,7 @@ func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, e
 		if err != nil {
 			return err
 		}
-		if err := indexItems(ctx, tx, []searchRow{{id, title, summary, content, u.Article}}); err != nil {
+		if err := indexItems(ctx, tx, []searchRow{{id: id, title: title, summary: summary, content: content, article: u.Article}}); err != nil {
 			return err
 		}
 		tagsJSON, _ := json.Marshal(nonNil(u.Item.Tags))

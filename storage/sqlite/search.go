@@ -40,6 +40,7 @@ const searchFillKey = "search_fill"
 type searchRow struct {
 	id                               int64
 	title, summary, content, article string
+	body                             string // their text, when known before the transaction
 }
 
 // indexItems writes the items' text into the index, replacing what it held
@@ -53,7 +54,11 @@ func indexItems(ctx context.Context, tx *sql.Tx, rows []searchRow) error {
 	vals := make([][3]any, len(rows))
 	for i, r := range rows {
 		// Titles are plain text already.
-		vals[i] = [3]any{r.id, r.title, feedmux.SearchBody(r.summary, r.content, r.article)}
+		body := r.body
+		if body == "" {
+			body = feedmux.SearchBody(r.summary, r.content, r.article)
+		}
+		vals[i] = [3]any{r.id, r.title, body}
 	}
 	b, err := json.Marshal(vals)
 	if err != nil {
