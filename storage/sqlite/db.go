@@ -39,6 +39,7 @@ type DB struct {
 	Now    func() time.Time
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared read queries, by text
+	writes map[string]*sql.Stmt // the saves' statements, by text (prepareWrites)
 
 	// Retention's per-feed limit is kept by SaveItems as it stores, so a
 	// feed never holds more; Prune applies both limits.
@@ -72,6 +73,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	if err := db.fillSearch(ctx); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := db.prepareWrites(ctx); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -114,6 +119,9 @@ func (db *DB) Close() error {
 	}
 	db.stmts = nil
 	db.stmtMu.Unlock()
+	for _, st := range db.writes {
+		st.Close()
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

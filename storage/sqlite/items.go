@@ -67,11 +67,10 @@ func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sq
 		if err != nil || len(items) == 0 {
 			return err
 		}
-		sv, err := newSaver(ctx, tx, feedID, now)
+		sv, err := db.newSaver(ctx, tx, feedID, now)
 		if err != nil {
 			return err
 		}
-		defer sv.close()
 		for i := range items {
 			if err := sv.save(&items[i], bodies[i], &res); err != nil {
 				return err
@@ -110,8 +109,8 @@ type saver struct {
 	search                          []searchRow     // the text of the items written, for the index
 }
 
-func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*saver, error) {
-	sv := &saver{ctx: ctx, tx: tx, feedID: feedID, now: now, changed: map[string]bool{}}
+func (db *DB) newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*saver, error) {
+	sv := &saver{ctx: ctx, tx: tx, feedID: feedID, now: now, changed: map[string]bool{}, copies: &copies{}}
 	var err error
 	if sv.wantPages, err = feedWantsPages(ctx, tx, feedID); err != nil {
 		return nil, err
@@ -120,35 +119,19 @@ func newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*sa
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range []struct {
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{&sv.upsert, upsertItemSQL},
-		{&sv.delTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
-		{&sv.addTag, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`},
-		{&sv.buried, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`},
-	} {
-		if *s.stmt, err = tx.PrepareContext(ctx, s.sql); err != nil {
-			sv.close()
-			return nil, err
-		}
-	}
-	if sv.copies, err = prepareCopies(ctx, tx); err != nil {
-		sv.close()
+	if err := db.prepareIn(ctx, tx, append(sv.statements(), sv.copies.statements()...)); err != nil {
 		return nil, err
 	}
 	return sv, nil
 }
 
-func (sv *saver) close() {
-	for _, s := range []*sql.Stmt{sv.upsert, sv.delTags, sv.addTag, sv.buried} {
-		if s != nil {
-			s.Close()
-		}
-	}
-	if sv.copies != nil {
-		sv.copies.Close()
+// statements are the saver's own statements and their SQL.
+func (sv *saver) statements() []stmtSpec {
+	return []stmtSpec{
+		{&sv.upsert, upsertItemSQL},
+		{&sv.delTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
+		{&sv.addTag, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`},
+		{&sv.buried, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`},
 	}
 }
 
