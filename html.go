@@ -47,9 +47,19 @@ var contentPolicy = func() *bluemonday.Policy {
 // rel="noopener noreferrer". Characters XML 1.0 forbids are removed.
 func SafeHTML(s string, base *url.URL) string {
 	s = strings.TrimSpace(XMLText(s))
-	if s == "" {
+	switch {
+	case s == "":
 		return ""
+	case !strings.ContainsAny(s, "<&\r"):
+		// Text without markup or entities (many summaries are): what the
+		// sanitizer and the parser would make of it, without either.
+		return html.EscapeString(s)
 	}
+	return safeMarkup(s, base)
+}
+
+// safeMarkup is SafeHTML's work on HTML that is not empty.
+func safeMarkup(s string, base *url.URL) string {
 	// The sanitizer decodes entities, and &#1; is a character XML forbids.
 	s = XMLText(contentPolicy.Sanitize(s))
 	return strings.TrimSpace(fixURLs(s, base))

@@ -78,7 +78,7 @@ func toUTF8(body []byte, contentType string) []byte {
 	if loc := xmlDecl.FindIndex(body); loc != nil {
 		body = body[loc[1]:]
 	}
-	return []byte(feedmux.XMLText(string(body)))
+	return feedmux.XMLBytes(body)
 }
 
 // guessCharset guesses the encoding of bytes that are not UTF-8 and say
