@@ -55,12 +55,7 @@ func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sq
 	var res SaveResult
 	now := db.Now().UTC()
 	caller, ctx := ctx, context.WithoutCancel(ctx)
-	// The search index's text is made before taking the writer, which
-	// only one poll holds at a time.
-	bodies := make([]string, len(items))
-	for i := range items {
-		bodies[i] = feedmux.SearchBody(items[i].Summary, items[i].Content, "")
-	}
+	rows := itemRows(items)
 	err := db.inBatchTx(caller, func(tx *sql.Tx) error {
 		res = SaveResult{}
 		feedID, err := feed(tx)
@@ -72,7 +67,7 @@ func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sq
 			return err
 		}
 		for i := range items {
-			if err := sv.save(&items[i], bodies[i], &res); err != nil {
+			if err := sv.save(&items[i], &rows[i], &res); err != nil {
 				return err
 			}
 		}
@@ -92,6 +87,30 @@ func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sq
 		return nil
 	})
 	return res, err
+}
+
+// itemRow is what an item's row stores beside the item's own fields,
+// made before taking the writer, which only one poll holds at a time.
+type itemRow struct {
+	cats, encs     string // JSON
+	hash           []byte
+	canonical, key string // its canonical URL and copy key
+	body           string // the search index's text of its summary and content
+}
+
+func itemRows(items []feedmux.Item) []itemRow {
+	rows := make([]itemRow, len(items))
+	for i := range items {
+		it := &items[i]
+		cats, _ := json.Marshal(nonNil(it.Categories))
+		encs, _ := json.Marshal(enclosuresJSON(it.Enclosures))
+		rows[i] = itemRow{
+			cats: string(cats), encs: string(encs), hash: itemHash(it, cats, encs),
+			canonical: feedmux.CanonicalURL(it.URL), key: copyKey(it),
+			body: feedmux.SearchBody(it.Summary, it.Content, ""),
+		}
+	}
+	return rows
 }
 
 // saver writes the items of one poll of a feed, in its transaction.
@@ -135,11 +154,10 @@ func (sv *saver) statements() []stmtSpec {
 	}
 }
 
-// save writes one item, body being the text of its summary and content
-// for the search index: skipped when retention removed it or it did not
-// change; inserted and placed among the copies of its article; or updated
-// with its tags.
-func (sv *saver) save(it *feedmux.Item, body string, res *SaveResult) error {
+// save writes one item with its row: skipped when retention removed it or
+// it did not change; inserted and placed among the copies of its article;
+// or updated with its tags.
+func (sv *saver) save(it *feedmux.Item, row *itemRow, res *SaveResult) error {
 	ctx := sv.ctx
 	if sv.anyBuried {
 		var gone bool
@@ -150,10 +168,8 @@ func (sv *saver) save(it *feedmux.Item, body string, res *SaveResult) error {
 			return nil // removed by retention: the source still lists it
 		}
 	}
-	cats, _ := json.Marshal(nonNil(it.Categories))
-	encs, _ := json.Marshal(enclosuresJSON(it.Enclosures))
 	firstSeen := cmp.Or(it.FirstSeen, sv.now)
-	canonical, key := feedmux.CanonicalURL(it.URL), copyKey(it)
+	canonical, key := row.canonical, row.key
 	var (
 		id, version, sortTime int64
 		dupOf                 sql.NullInt64
@@ -161,8 +177,8 @@ func (sv *saver) save(it *feedmux.Item, body string, res *SaveResult) error {
 	)
 	err := sv.upsert.QueryRowContext(ctx,
 		sv.feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
-		string(cats), string(encs), nullUnix(it.Published), nullUnix(it.Updated),
-		firstSeen.Unix(), itemHash(it, cats, encs), canonical,
+		row.cats, row.encs, nullUnix(it.Published), nullUnix(it.Updated),
+		firstSeen.Unix(), row.hash, canonical,
 		it.Origin.Title, it.Origin.SiteURL, key, sv.wantPages,
 	).Scan(&id, &version, &sortTime, &dupOf, &article)
 	switch {
@@ -171,11 +187,11 @@ func (sv *saver) save(it *feedmux.Item, body string, res *SaveResult) error {
 	case err != nil:
 		return fmt.Errorf("save item %q: %w", it.Key, err)
 	}
-	row := searchRow{id: id, title: it.Title, summary: it.Summary, content: it.Content, article: article, body: body}
+	indexed := searchRow{id: id, title: it.Title, summary: it.Summary, content: it.Content, article: article, body: row.body}
 	if article != "" {
-		row.body = "" // the stored page's article is part of it
+		indexed.body = "" // the stored page's article is part of it
 	}
-	sv.search = append(sv.search, row)
+	sv.search = append(sv.search, indexed)
 	switch {
 	case version == 1:
 		res.Inserted++
