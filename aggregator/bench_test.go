@@ -31,7 +31,7 @@ func BenchmarkParseNormalize(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		doc, err := parse(toUTF8(body, "application/rss+xml"))
+		_, doc, _, err := decodeFeed(body, "application/rss+xml", 1<<20)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -105,29 +105,24 @@ func (p *Poller) read(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedSt
 		return false, ctx.Err()
 	}
 	defer func() { <-p.cpu }()
-	body, err := gunzipStray(d.body, p.fetcher.Load().maxBody)
-	if err != nil {
-		return false, err
-	}
-	body = toUTF8(body, d.contentType)
 	base, err := url.Parse(d.url)
 	if err != nil {
 		return false, err
 	}
 	var doc *gofeed.Feed
 	if feed.Scrape != nil {
+		var body []byte
+		if body, err = decodeBody(d.body, d.contentType, p.fetcher.Load().maxBody); err != nil {
+			return false, err
+		}
 		if doc, err = scrapePage(body, base, feed.Scrape); err != nil {
 			st.ETag, st.LastModified = "", "" // as for a feed that does not parse
 			err = fmt.Errorf("%w: %w", errParse, err)
 		}
 	} else {
-		doc, discovered, err = p.readFeed(feed, st, target, body, d, base, f)
+		doc, discovered, err = p.readFeed(feed, st, target, d, base, f)
 		if discovered {
 			return true, nil
-		}
-		if err == nil {
-			f.read = true
-			f.hub, f.topic = hubOf(d.links, doc, body, base)
 		}
 	}
 	if err != nil {
@@ -140,19 +135,24 @@ func (p *Poller) read(ctx context.Context, feed feedmux.Feed, st *feedmux.FeedSt
 	return false, nil
 }
 
-// readFeed parses a body as a feed. An HTML page that announces a feed
-// makes that feed the one polled (discovered: fetch again); a malformed
-// document gives the items that can be read, with a warning in f. A body
-// with nothing to read is a parse error, and clears the validators so that
-// the next poll fetches it again instead of a 304 hiding that it is still
-// broken.
-func (p *Poller) readFeed(feed feedmux.Feed, st *feedmux.FeedState, target string, body []byte, d document,
+// readFeed reads a document as a feed (decodeFeed). An HTML page that
+// announces a feed makes that feed the one polled (discovered: fetch
+// again); a malformed document gives the items that can be read, with a
+// warning in f. A body with nothing to read is a parse error, and clears
+// the validators so that the next poll fetches it again instead of a 304
+// hiding that it is still broken.
+func (p *Poller) readFeed(feed feedmux.Feed, st *feedmux.FeedState, target string, d document,
 	base *url.URL, f *fetched) (doc *gofeed.Feed, discovered bool, err error) {
-	doc, perr := parse(body)
-	if perr != nil && d.pushed && looksLikeHTML(body, d.contentType) {
-		return nil, false, fmt.Errorf("%w: the pushed document is an HTML page, not a feed", errParse)
+	body, doc, warning, err := decodeFeed(d.body, d.contentType, p.fetcher.Load().maxBody)
+	var perr *parseError
+	if !errors.As(err, &perr) && err != nil {
+		return nil, false, err
 	}
-	if perr != nil && looksLikeHTML(body, d.contentType) {
+	if (perr != nil || warning != "") && looksLikeHTML(body, d.contentType) {
+		// A page, not a broken feed: what salvage made of it is not read.
+		if d.pushed {
+			return nil, false, fmt.Errorf("%w: the pushed document is an HTML page, not a feed", errParse)
+		}
 		if st.DiscoveredURL != "" && target == st.DiscoveredURL {
 			// The page's feed turned into a page itself: look again next time.
 			st.CurrentURL, st.DiscoveredURL = "", ""
@@ -168,17 +168,52 @@ func (p *Poller) readFeed(feed feedmux.Feed, st *feedmux.FeedState, target strin
 		return nil, true, nil
 	}
 	if perr != nil {
-		doc = salvage(body)
-		if doc == nil {
-			doc = repairJSON(body)
-		}
-		if doc == nil {
-			st.ETag, st.LastModified = "", ""
-			return nil, false, fmt.Errorf("%w: %w", errParse, perr)
-		}
-		f.warning = fmt.Sprintf("malformed document: kept the %d items that could be read (%v)", len(doc.Items), perr)
+		st.ETag, st.LastModified = "", ""
+		return nil, false, fmt.Errorf("%w: %w", errParse, perr.err)
 	}
+	f.warning = warning
+	f.read = true
+	f.hub, f.topic = hubOf(d.links, doc, body, base)
 	return doc, false, nil
+}
+
+// decodeFeed is the one path from a fetched or pushed body to a parsed
+// feed, for polls, pushes, the fuzz target and the benchmark: stray gzip
+// unpacked, the charset decoded to UTF-8 (body, as parsed), then gofeed;
+// a malformed document gives what salvage or JSON repair can read of it,
+// and a warning that says so. A body with nothing to read is a
+// *parseError.
+func decodeFeed(raw []byte, contentType string, maxBody int64) (body []byte, doc *gofeed.Feed, warning string, err error) {
+	if body, err = decodeBody(raw, contentType, maxBody); err != nil {
+		return nil, nil, "", err
+	}
+	doc, perr := parse(body)
+	if perr == nil {
+		return body, doc, "", nil
+	}
+	if doc = salvage(body); doc == nil {
+		doc = repairJSON(body)
+	}
+	if doc == nil {
+		return body, nil, "", &parseError{perr}
+	}
+	return body, doc, fmt.Sprintf("malformed document: kept the %d items that could be read (%v)", len(doc.Items), perr), nil
+}
+
+// parseError is a document gofeed, salvage and JSON repair all failed to
+// read.
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return e.err.Error() }
+func (e *parseError) Unwrap() error { return e.err }
+
+// decodeBody unpacks stray gzip and decodes the charset to UTF-8.
+func decodeBody(raw []byte, contentType string, maxBody int64) ([]byte, error) {
+	body, err := gunzipStray(raw, maxBody)
+	if err != nil {
+		return nil, err
+	}
+	return toUTF8(body, contentType), nil
 }
 
 // normalize normalizes the items of a parsed document, leaving out those

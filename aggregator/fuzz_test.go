@@ -37,21 +37,12 @@ func FuzzBodyToItems(f *testing.F) {
 	}
 	feed := feedmux.Feed{URL: base.String(), Tags: []string{"fuzz"}, Categories: true}
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		body, err := gunzipStray(body, 1<<20)
+		body, doc, _, err := decodeFeed(body, contentType, 1<<20)
+		if body != nil && !utf8.Valid(body) {
+			t.Fatalf("decodeFeed decoded to invalid UTF-8")
+		}
 		if err != nil {
 			return
-		}
-		body = toUTF8(body, contentType)
-		if !utf8.Valid(body) {
-			t.Fatalf("toUTF8 returned invalid UTF-8")
-		}
-		doc, err := parse(body)
-		if err != nil {
-			if doc = salvage(body); doc == nil {
-				if doc = repairJSON(body); doc == nil {
-					return
-				}
-			}
 		}
 		for _, it := range normalize(feed, doc, base, t0, tagger, nil) {
 			if it.Key == "" {
