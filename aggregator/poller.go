@@ -27,9 +27,11 @@ type Poller struct {
 	fetcher atomic.Pointer[Fetcher]
 	log     *slog.Logger
 
-	// Concurrency bounds the polls in flight in Run; 0 means 8.
+	// Concurrency bounds the polls in flight in Run; 0 means
+	// DefaultConcurrency.
 	Concurrency int
-	// PerHost bounds the polls in flight to one host in Run; 0 means 2.
+	// PerHost bounds the polls in flight to one host in Run; 0 means
+	// DefaultPerHost.
 	PerHost int
 	// OnChange, when set, is called after a poll that added or changed
 	// items, with the tags concerned. It must not block for long.

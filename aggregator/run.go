@@ -290,14 +290,14 @@ func (s hostSlot) release() {
 
 func (p *Poller) concurrency() int {
 	if p.Concurrency <= 0 {
-		return 8
+		return DefaultConcurrency
 	}
 	return p.Concurrency
 }
 
 func (p *Poller) perHost() int {
 	if p.PerHost <= 0 {
-		return 2
+		return DefaultPerHost
 	}
 	return p.PerHost
 }

@@ -14,10 +14,14 @@ import (
 	"github.com/mmcdole/gofeed/rss"
 )
 
-// Interval bounds.
+// Poll defaults: how often a feed is polled when feeds.toml does not say,
+// the bounds of every wait, and the polls in flight.
 const (
+	DefaultInterval    = 15 * time.Minute
 	DefaultMinInterval = time.Minute
 	DefaultMaxInterval = 24 * time.Hour
+	DefaultConcurrency = 8
+	DefaultPerHost     = 2
 )
 
 // docFloor is the shortest wait a document asks for: RSS <ttl> (minutes),

@@ -165,17 +165,17 @@ func DefaultConfig() Config {
 		WebSub:  WebSubConfig{MaxSubscriptions: websub.DefaultMaxSubscriptions, MaxPerHost: websub.DefaultMaxPerHost},
 		Storage: StorageConfig{Path: "data/feedmux.db", MaxAge: Duration(90 * 24 * time.Hour), MaxItemsPerFeed: 1000},
 		Poll: PollConfig{
-			Interval:       Duration(15 * time.Minute),
-			MinInterval:    Duration(time.Minute),
-			MaxInterval:    Duration(24 * time.Hour),
+			Interval:       Duration(aggregator.DefaultInterval),
+			MinInterval:    Duration(aggregator.DefaultMinInterval),
+			MaxInterval:    Duration(aggregator.DefaultMaxInterval),
 			PushInterval:   Duration(aggregator.DefaultPushInterval),
-			Concurrency:    8,
-			PerHost:        2,
-			Timeout:        Duration(30 * time.Second),
-			ConnectTimeout: Duration(10 * time.Second),
-			TLSTimeout:     Duration(10 * time.Second),
-			HeaderTimeout:  Duration(30 * time.Second),
-			MaxBody:        10 << 20,
+			Concurrency:    aggregator.DefaultConcurrency,
+			PerHost:        aggregator.DefaultPerHost,
+			Timeout:        Duration(aggregator.DefaultTimeout),
+			ConnectTimeout: Duration(aggregator.DefaultConnectTimeout),
+			TLSTimeout:     Duration(aggregator.DefaultTLSTimeout),
+			HeaderTimeout:  Duration(aggregator.DefaultTimeout), // the fetcher's own default: Timeout
+			MaxBody:        aggregator.DefaultMaxBody,
 		},
 	}
 }
