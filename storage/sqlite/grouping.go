@@ -75,7 +75,10 @@ func (db *DB) SaveGrouping(ctx context.Context, g Grouping) ([]string, error) {
 		for gone, keep := range g.Merged {
 			// The story's first item names it with a NULL story_id.
 			for _, q := range []string{`UPDATE items SET story_id = ?1 WHERE story_id = ?2`,
-				`UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NULL`} {
+				`UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NULL`,
+				`INSERT OR IGNORE INTO story_tags (story_id, tag) SELECT ?1, tag FROM story_tags WHERE story_id = ?2
+					UNION SELECT ?1, tag FROM item_tags WHERE item_id = ?2`,
+				`DELETE FROM story_tags WHERE story_id = ?2`} {
 				if _, err := tx.ExecContext(ctx, q, keep, gone); err != nil {
 					return err
 				}
@@ -114,28 +117,39 @@ func setStories(ctx context.Context, tx *sql.Tx, stories map[int64]int64) ([]any
 		return nil, err
 	}
 	defer set.Close()
+	join, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO story_tags (story_id, tag)
+		SELECT ?1, tag FROM item_tags WHERE item_id = ?2`)
+	if err != nil {
+		return nil, err
+	}
+	defer join.Close()
 	var changed []any
 	for id, story := range stories {
 		res, err := set.ExecContext(ctx, story, id)
 		if err != nil {
 			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			changed = append(changed, id, story)
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
 		}
+		if _, err := join.ExecContext(ctx, story, id); err != nil {
+			return nil, err
+		}
+		changed = append(changed, id, story)
 	}
 	return changed, nil
 }
 
 // storyTags returns the tags of the items ids and of every member of the
-// stories ids: a story shows in the views of all of them.
+// stories ids: a story shows in the views of all of them. A story's
+// members' tags are read from story_tags, not from each member.
 func storyTags(ctx context.Context, tx *sql.Tx, ids []any) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-	tags, err := scanColumn[string](tx.QueryContext(ctx, `SELECT DISTINCT tag FROM item_tags WHERE item_id IN (`+in+`)
-		UNION SELECT DISTINCT t.tag FROM items i JOIN item_tags t ON t.item_id = i.id WHERE i.story_id IN (`+in+`)`,
+	tags, err := scanColumn[string](tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id IN (`+in+`)
+		UNION SELECT tag FROM story_tags WHERE story_id IN (`+in+`)`,
 		append(ids, ids...)...))
 	slices.Sort(tags)
 	return slices.Compact(tags), err

@@ -123,6 +123,21 @@ func testStories(t *testing.T, open Open) {
 	if err != nil || len(page.Stories) != 1 || page.Stories[0].ID != id["a"] || len(page.Stories[0].Items) != 5 {
 		t.Errorf("after the merge: %+v, %v; want one story of five items named by a", page.Stories, err)
 	}
+
+	// A member given a tag later (b, merged in through d's story) makes
+	// that tag the story's: an item joining it changes that view too.
+	items[1].Tags = []string{"world", "late"}
+	if _, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, items[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	res, err = db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, []feedmux.Item{item("f", "Tf", t0.Add(6*time.Hour), "other")})
+	if err != nil || len(res.New) != 1 {
+		t.Fatalf("save f: %+v, %v", res, err)
+	}
+	tags, err = db.SaveGrouping(ctx, feedmux.Grouping{Stories: map[int64]int64{res.New[0].ID: id["a"]}, Grouped: []int64{res.New[0].ID}})
+	if err != nil || !slices.Equal(tags, []string{"late", "other", "world"}) {
+		t.Errorf("f joins the story: tags %v, %v; want every member's (late, other, world)", tags, err)
+	}
 }
 
 func testRetag(t *testing.T, open Open) {
