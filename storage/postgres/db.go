@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage/batch"
 )
 
 // Advisory lock keys: one for migrating, one for writing. Any two numbers
@@ -47,8 +48,12 @@ type DB struct {
 	// its claims of feeds (see ClaimFeed).
 	Instance string
 
-	health health // the outcome of the latest write
+	health health                   // the outcome of the latest write
+	group  *batch.Committer[pgx.Tx] // the polls' saves, in group commits
 }
+
+// maxBatch is the most saves one group commit carries.
+const maxBatch = 32
 
 // The PostgreSQL store is a whole feedmux.Store.
 var _ feedmux.Store = (*DB)(nil)
@@ -70,6 +75,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", cfg.ConnConfig.Database, err)
 	}
 	db := &DB{pool: pool, Now: time.Now}
+	db.group = batch.New(maxBatch, db.inTx)
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", cfg.ConnConfig.Database, err)

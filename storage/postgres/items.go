@@ -50,11 +50,14 @@ func (db *DB) AddItems(ctx context.Context, feedURL string, items []feedmux.Item
 }
 
 // saveItems writes items in one transaction, under the feed whose row id
-// feed returns in it.
+// feed returns in it. The transaction may carry other polls' writes too
+// (storage/batch), so its statements run to the end once begun, whatever
+// becomes of ctx.
 func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(pgx.Tx) (int64, error)) (feedmux.SaveResult, error) {
 	var res feedmux.SaveResult
 	now := db.Now().UTC()
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
+	caller, ctx := ctx, context.WithoutCancel(ctx)
+	err := db.group.Do(caller, func(tx pgx.Tx) error {
 		res = feedmux.SaveResult{}
 		feedID, err := feed(tx)
 		if err != nil || len(items) == 0 {

@@ -24,6 +24,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/feedmux/feedmux/storage/batch"
 )
 
 //go:embed migrations/*.sql
@@ -45,9 +47,12 @@ type DB struct {
 	// feed never holds more; Prune applies both limits.
 	Retention Retention
 
-	health health      // the outcome of the latest write
-	group  groupCommit // the polls' writes waiting for the writer
+	health health                    // the outcome of the latest write
+	group  *batch.Committer[*sql.Tx] // the polls' saves, in group commits
 }
+
+// maxBatch is the most saves one group commit carries.
+const maxBatch = 32
 
 // Open opens the database at path, creating it and its directory when
 // missing, and brings its schema up to date.
@@ -62,6 +67,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	db := &DB{path: path, Now: time.Now}
+	db.group = batch.New(maxBatch, db.inTx)
 	var err error
 	if db.write, err = sql.Open("sqlite", dsn(path, false)); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

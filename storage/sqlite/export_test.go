@@ -16,17 +16,13 @@ func (db *DB) SearchMatches(ctx context.Context, s *feedmux.Search) (int, error)
 }
 
 // SharedWrites counts the writes committed in a transaction with others.
-func (db *DB) SharedWrites() int64 { return db.group.shared.Load() }
+func (db *DB) SharedWrites() int64 { return db.group.Shared() }
 
 // HoldWriter runs hold inside a write transaction of the group commit, so
 // that a test can queue writes behind it.
 func (db *DB) HoldWriter(ctx context.Context, hold func()) error {
-	return db.inBatchTx(ctx, func(*sql.Tx) error { hold(); return nil })
+	return db.group.Do(ctx, func(*sql.Tx) error { hold(); return nil })
 }
 
 // QueuedWrites counts the writes waiting for the writer.
-func (db *DB) QueuedWrites() int {
-	db.group.mu.Lock()
-	defer db.group.mu.Unlock()
-	return len(db.group.pending)
-}
+func (db *DB) QueuedWrites() int { return db.group.Queued() }

@@ -49,14 +49,14 @@ func (db *DB) AddItems(ctx context.Context, feedURL string, items []feedmux.Item
 
 // saveItems writes items in one transaction, under the feed whose row id
 // feed returns in it. The transaction may carry other polls' writes too
-// (inBatchTx), so its statements run to the end once begun, whatever
+// (storage/batch), so its statements run to the end once begun, whatever
 // becomes of ctx.
 func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sql.Tx) (int64, error)) (SaveResult, error) {
 	var res SaveResult
 	now := db.Now().UTC()
 	caller, ctx := ctx, context.WithoutCancel(ctx)
 	rows := itemRows(items)
-	err := db.inBatchTx(caller, func(tx *sql.Tx) error {
+	err := db.group.Do(caller, func(tx *sql.Tx) error {
 		res = SaveResult{}
 		feedID, err := feed(tx)
 		if err != nil || len(items) == 0 {
