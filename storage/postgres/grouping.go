@@ -80,10 +80,15 @@ func (db *DB) SaveGrouping(ctx context.Context, g feedmux.Grouping) ([]string, e
 		for gone, keep := range g.Merged {
 			// The story's first item names it with a NULL story_id.
 			for _, q := range []string{`UPDATE items SET story_id = $1 WHERE story_id = $2`,
-				`UPDATE items SET story_id = $1 WHERE id = $2 AND story_id IS NULL`} {
+				`UPDATE items SET story_id = $1 WHERE id = $2 AND story_id IS NULL`,
+				`INSERT INTO story_tags (story_id, tag) SELECT $1::bigint, tag FROM story_tags WHERE story_id = $2
+					UNION SELECT $1::bigint, tag FROM item_tags WHERE item_id = $2 ON CONFLICT DO NOTHING`} {
 				if _, err := tx.Exec(ctx, q, keep, gone); err != nil {
 					return err
 				}
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM story_tags WHERE story_id = $1`, gone); err != nil {
+				return err
 			}
 			changed = append(changed, keep)
 		}
@@ -105,21 +110,27 @@ func setStories(ctx context.Context, tx pgx.Tx, stories map[int64]int64) ([]int6
 		if err != nil {
 			return nil, err
 		}
-		if tag.RowsAffected() > 0 {
-			changed = append(changed, id, story)
+		if tag.RowsAffected() == 0 {
+			continue
 		}
+		if _, err := tx.Exec(ctx, `INSERT INTO story_tags (story_id, tag)
+			SELECT $1::bigint, tag FROM item_tags WHERE item_id = $2 ON CONFLICT DO NOTHING`, story, id); err != nil {
+			return nil, err
+		}
+		changed = append(changed, id, story)
 	}
 	return changed, nil
 }
 
 // storyTags returns the tags of the items ids and of every member of the
-// stories ids: a story shows in the views of all of them.
+// stories ids: a story shows in the views of all of them. A story's
+// members' tags are read from story_tags, not from each member.
 func storyTags(ctx context.Context, tx pgx.Tx, ids []int64) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	tags, err := queryColumn[string](ctx, tx, `SELECT tag FROM item_tags WHERE item_id = ANY($1::bigint[])
-		UNION SELECT t.tag FROM items i JOIN item_tags t ON t.item_id = i.id WHERE i.story_id = ANY($1::bigint[])`, ids)
+		UNION SELECT tag FROM story_tags WHERE story_id = ANY($1::bigint[])`, ids)
 	slices.Sort(tags)
 	return slices.Compact(tags), err
 }
