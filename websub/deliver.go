@@ -138,28 +138,37 @@ func (h *Hub) deliver(ctx context.Context, s feedmux.HubSubscription, doc docume
 			retry = s.NextTry
 		}
 	}
-	// The subscription may have been renewed meanwhile: only the delivery
-	// fields are the outcome's.
+	if !h.record(ctx, s, result, err) {
+		return time.Time{} // unsubscribed meanwhile
+	}
+	if h.OnDeliver != nil {
+		h.OnDeliver(result)
+	}
+	return retry
+}
+
+// record stores the outcome of a delivery to s, unless s was unsubscribed
+// meanwhile (it reports whether s was held). The subscription may have
+// been renewed meanwhile: only the delivery fields are the outcome's. The
+// held subscriptions and the store change together under mu, as apply
+// changes them, so that a delivery in flight never brings back a
+// subscription removed meanwhile.
+func (h *Hub) record(ctx context.Context, s feedmux.HubSubscription, result string, err error) bool {
 	key := subKey{s.Topic, s.Callback}
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	cur, held := h.subs[key]
-	if held {
-		if result == "dropped" {
-			delete(h.subs, key)
-		} else {
-			cur.Delivered, cur.Failures, cur.NextTry, cur.LastError = s.Delivered, s.Failures, s.NextTry, s.LastError
-			s = *cur
-		}
-	}
-	h.mu.Unlock()
 	if !held {
-		return time.Time{} // unsubscribed meanwhile
+		return false
 	}
 	var serr error
 	if result == "dropped" {
+		delete(h.subs, key)
 		h.log.Warn("hub: dropping a subscription whose callback keeps failing", "topic", s.Topic, "callback", s.Callback, "error", err)
 		serr = h.store.DeleteHubSubscription(ctx, s.Topic, s.Callback)
 	} else {
+		cur.Delivered, cur.Failures, cur.NextTry, cur.LastError = s.Delivered, s.Failures, s.NextTry, s.LastError
+		s = *cur
 		if err != nil {
 			h.log.Info("hub: delivery failed", "topic", s.Topic, "callback", s.Callback, "attempt", s.Failures, "retry", s.NextTry, "error", err)
 		}
@@ -168,10 +177,7 @@ func (h *Hub) deliver(ctx context.Context, s feedmux.HubSubscription, doc docume
 	if serr != nil {
 		h.log.Error("hub: recording a delivery", "topic", s.Topic, "callback", s.Callback, "error", serr)
 	}
-	if h.OnDeliver != nil {
-		h.OnDeliver(result)
-	}
-	return retry
+	return true
 }
 
 // post sends a content distribution: the document as served, with its

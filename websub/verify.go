@@ -89,13 +89,16 @@ func (h *Hub) challenge(ctx context.Context, sub subscription) error {
 // confirmed unsubscription.
 func (h *Hub) apply(ctx context.Context, sub subscription) error {
 	key := subKey{sub.topic, sub.callback}
+	// The store and the held subscriptions change together, under mu, so
+	// that a delivery recording its outcome (deliver) never brings back a
+	// subscription removed meanwhile.
 	if sub.mode == "unsubscribe" {
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		if err := h.store.DeleteHubSubscription(ctx, sub.topic, sub.callback); err != nil {
 			return err
 		}
-		h.mu.Lock()
 		delete(h.subs, key)
-		h.mu.Unlock()
 		return nil
 	}
 	doc := h.render(ctx, sub.topic)
@@ -103,12 +106,15 @@ func (h *Hub) apply(ctx context.Context, sub subscription) error {
 		Topic: sub.topic, Callback: sub.callback, Secret: sub.secret,
 		LeaseEnd: h.Now().Add(sub.lease).Truncate(time.Second), Delivered: doc.header.Get("Etag"),
 	}
-	if err := h.store.SaveHubSubscription(ctx, s); err != nil {
+	h.mu.Lock()
+	err := h.store.SaveHubSubscription(ctx, s)
+	if err == nil {
+		h.subs[key] = &s
+	}
+	h.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	h.mu.Lock()
-	h.subs[key] = &s
-	h.mu.Unlock()
 	h.poke() // a lease end to watch
 	return nil
 }
