@@ -78,10 +78,16 @@ func fixURLs(s string, base *url.URL) string {
 	if err != nil {
 		return html.EscapeString(s)
 	}
+	// The fragment's nodes go under one parent, so that a link fixTree
+	// unwraps at the top is unwrapped like any other.
+	root := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	fixTree(root, base)
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
-	for _, n := range nodes {
-		fixTree(n, base)
+	for n := root.FirstChild; n != nil; n = n.NextSibling {
 		if err := html.Render(&b, n); err != nil {
 			return html.EscapeString(s)
 		}
@@ -89,14 +95,35 @@ func fixURLs(s string, base *url.URL) string {
 	return b.String()
 }
 
-// fixTree fixes the element n and those below it.
+// fixTree fixes the elements below n. A link left without a URL it may
+// keep is unwrapped, its content kept: the sanitizer drops an a element
+// with nothing but the rel fixTag gives links, so keeping it would make
+// SafeHTML change its own output (FuzzSafeHTML found <a href=//@>).
 func fixTree(n *html.Node, base *url.URL) {
-	if n.Type == html.ElementNode {
-		fixTag(n, base)
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if c.Type == html.ElementNode {
+			fixTag(c, base)
+		}
 		fixTree(c, base)
+		if c.Type == html.ElementNode && c.Data == "a" && !hasAttr(c, "href") {
+			for gc := c.FirstChild; gc != nil; gc = c.FirstChild {
+				c.RemoveChild(gc)
+				n.InsertBefore(gc, c)
+			}
+			n.RemoveChild(c)
+		}
+		c = next
 	}
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // fixTag makes the URLs of one element absolute, drops those that cannot be,

@@ -23,6 +23,8 @@ func TestSafeHTML(t *testing.T) {
 		{"data png image kept", `<img src="data:image/png;base64,iVBORw0KGgo=">`, `<img src="data:image/png;base64,iVBORw0KGgo="/>`},
 		{"data svg image dropped", `<img src="data:image/svg+xml;base64,PHN2Zz4=">`, ``},
 		{"data link dropped", `<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>`, `x`},
+		{"link without a host unwrapped", `<p><a href="//@">x <b>y</b></a> z</p>`, `<p>x <b>y</b> z</p>`},
+		{"link without a host at the top unwrapped", `<A href=//@>x</A>`, `x`},
 		{"youtube frame kept", `<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" width="560" height="315" onload="x()"></iframe>`,
 			`<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ" width="560" height="315"></iframe>`},
 		{"other frame dropped", `<iframe src="https://evil.example/embed/x"></iframe>`, ``},
