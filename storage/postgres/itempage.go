@@ -142,7 +142,7 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 			&it.Origin.Title, &it.Origin.SiteURL, &article); err != nil {
 			return nil, nil, err
 		}
-		if err := decodeItemJSON(&it, cats, encs); err != nil {
+		if err := storerows.DecodeItemJSON(&it, cats, encs); err != nil {
 			return nil, nil, err
 		}
 		if article != "" {
@@ -177,21 +177,6 @@ func decodeAlso(it *feedmux.Item, also string) error {
 	for _, a := range as {
 		it.Also = append(it.Also, feedmux.Also{URL: a.URL, Source: feedmux.Source{URL: a.Feed, Title: a.Title, SiteURL: a.Site},
 			Origin: feedmux.Source{Title: a.Origin}})
-	}
-	return nil
-}
-
-// decodeItemJSON reads an item's stored categories and enclosures.
-func decodeItemJSON(it *feedmux.Item, cats, encs string) error {
-	if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
-		return fmt.Errorf("item %q categories: %w", it.Key, err)
-	}
-	var es []enclosure
-	if err := json.Unmarshal([]byte(encs), &es); err != nil {
-		return fmt.Errorf("item %q enclosures: %w", it.Key, err)
-	}
-	for _, e := range es {
-		it.Enclosures = append(it.Enclosures, feedmux.Enclosure(e))
 	}
 	return nil
 }

@@ -3,18 +3,16 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/feedmux/feedmux"
+	"github.com/feedmux/feedmux/storage/rows"
 )
 
 // SaveItems records one poll of a feed in a single transaction: its new state
@@ -126,7 +124,7 @@ func (sv *saver) save(it *feedmux.Item, res *feedmux.SaveResult) error {
 		}
 	}
 	cats, _ := json.Marshal(nonNil(it.Categories))
-	encs, _ := json.Marshal(enclosuresJSON(it.Enclosures))
+	encs := rows.EnclosuresJSON(it.Enclosures)
 	firstSeen := cmp.Or(it.FirstSeen, sv.now)
 	canonical, key := feedmux.CanonicalURL(it.URL), copyKey(it)
 	var (
@@ -138,7 +136,7 @@ func (sv *saver) save(it *feedmux.Item, res *feedmux.SaveResult) error {
 	err := tx.QueryRow(ctx, upsertItemSQL,
 		sv.feedID, text(it.Key), text(it.GUID), text(it.URL), text(it.Title), text(it.Summary), text(it.Content),
 		text(it.Author), text(it.Email), text(string(cats)), text(string(encs)), nullUnix(it.Published), nullUnix(it.Updated),
-		firstSeen.Unix(), itemHash(it, cats, encs), text(canonical),
+		firstSeen.Unix(), rows.ItemHash(it, cats, encs), text(canonical),
 		text(it.Origin.Title), text(it.Origin.SiteURL), text(key), sv.wantPages,
 	).Scan(&id, &version, &sortTime, &dupOf, &article)
 	switch {
@@ -261,32 +259,4 @@ func collectTags(ctx context.Context, tx pgx.Tx, itemID int64, into map[string]b
 		into[tag] = true
 	}
 	return err
-}
-
-// itemHash covers every stored field of an item, tags included, so that a
-// change in any of them (or in the feed's configured tags) rewrites it.
-func itemHash(it *feedmux.Item, cats, encs []byte) []byte {
-	h := sha256.New()
-	for _, s := range []string{it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
-		string(cats), string(encs), strings.Join(it.Tags, " "), it.Origin.Title, it.Origin.SiteURL} {
-		binary.Write(h, binary.LittleEndian, uint64(len(s)))
-		h.Write([]byte(s))
-	}
-	binary.Write(h, binary.LittleEndian, unix(it.Published))
-	binary.Write(h, binary.LittleEndian, unix(it.Updated))
-	return h.Sum(nil)[:16]
-}
-
-type enclosure struct {
-	URL    string `json:"url"`
-	Type   string `json:"type,omitempty"`
-	Length int64  `json:"length,omitempty"`
-}
-
-func enclosuresJSON(es []feedmux.Enclosure) []enclosure {
-	out := make([]enclosure, len(es))
-	for i, e := range es {
-		out[i] = enclosure(e)
-	}
-	return out
 }

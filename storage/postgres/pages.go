@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/feedmux/feedmux"
+	storerows "github.com/feedmux/feedmux/storage/rows"
 )
 
 // Page states of an item (items.page_state).
@@ -54,7 +55,7 @@ func (db *DB) DuePages(ctx context.Context, now time.Time, limit int) ([]feedmux
 			&j.Item.Author, &cats, &encs, &published, &updated, &j.Tries, &state, &j.Article, &meta); err != nil {
 			return nil, fmt.Errorf("due pages: %w", err)
 		}
-		if err := decodeItemJSON(&j.Item, cats, encs); err != nil {
+		if err := storerows.DecodeItemJSON(&j.Item, cats, encs); err != nil {
 			return nil, err
 		}
 		j.Item.Published, j.Item.Updated = fromNullUnix(published), fromNullUnix(updated)
@@ -84,7 +85,7 @@ func (db *DB) NextPageDue(ctx context.Context) (due time.Time, ok bool, err erro
 // away: a first carries the tags of its copies too.
 func (db *DB) SavePage(ctx context.Context, id int64, u feedmux.PageUpdate) ([]string, error) {
 	cats, _ := json.Marshal(nonNil(u.Item.Categories))
-	encs, _ := json.Marshal(enclosuresJSON(u.Item.Enclosures))
+	encs := storerows.EnclosuresJSON(u.Item.Enclosures)
 	meta, _ := json.Marshal(u.Meta)
 	var tags []string
 	err := db.inTx(ctx, func(tx pgx.Tx) error {

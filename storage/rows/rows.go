@@ -1,7 +1,7 @@
 // Package rows holds what both stores do with the rows their queries
-// return, whichever the driver (database/sql for SQLite, pgx for
-// PostgreSQL): collecting them, and counting them by day. It speaks no
-// SQL; the queries stay in each store.
+// return and write, whichever the driver (database/sql for SQLite, pgx for
+// PostgreSQL): collecting them, counting them by day, and an item's hash
+// and JSON columns. It speaks no SQL; the queries stay in each store.
 package rows
 
 import (

@@ -153,7 +153,7 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 			&it.Origin.Title, &it.Origin.SiteURL, &article); err != nil {
 			return nil, nil, err
 		}
-		if err := decodeItemJSON(&it, cats, encs); err != nil {
+		if err := storerows.DecodeItemJSON(&it, cats, encs); err != nil {
 			return nil, nil, err
 		}
 		if article != "" {
@@ -182,21 +182,6 @@ func (db *DB) queryItems(ctx context.Context, query string, args ...any) ([]feed
 		cursors = append(cursors, c)
 	}
 	return items, cursors, rows.Err()
-}
-
-// decodeItemJSON reads an item's stored categories and enclosures.
-func decodeItemJSON(it *feedmux.Item, cats, encs string) error {
-	if err := json.Unmarshal([]byte(cats), &it.Categories); err != nil {
-		return fmt.Errorf("item %q categories: %w", it.Key, err)
-	}
-	var es []enclosure
-	if err := json.Unmarshal([]byte(encs), &es); err != nil {
-		return fmt.Errorf("item %q enclosures: %w", it.Key, err)
-	}
-	for _, e := range es {
-		it.Enclosures = append(it.Enclosures, feedmux.Enclosure(e))
-	}
-	return nil
 }
 
 func (db *DB) tagKnown(ctx context.Context, tag string) (bool, error) {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	storerows "github.com/feedmux/feedmux/storage/rows"
 )
 
 // Page states of an item (items.page_state).
@@ -60,7 +62,7 @@ func (db *DB) DuePages(ctx context.Context, now time.Time, limit int) ([]PageJob
 			&j.Item.Author, &cats, &encs, &published, &updated, &j.Tries, &state, &j.Article, &meta); err != nil {
 			return nil, fmt.Errorf("due pages: %w", err)
 		}
-		if err := decodeItemJSON(&j.Item, cats, encs); err != nil {
+		if err := storerows.DecodeItemJSON(&j.Item, cats, encs); err != nil {
 			return nil, err
 		}
 		j.Item.Published, j.Item.Updated = fromNullUnix(published), fromNullUnix(updated)
@@ -90,7 +92,7 @@ func (db *DB) NextPageDue(ctx context.Context) (due time.Time, ok bool, err erro
 // away: a first carries the tags of its copies too.
 func (db *DB) SavePage(ctx context.Context, id int64, u PageUpdate) ([]string, error) {
 	cats, _ := json.Marshal(nonNil(u.Item.Categories))
-	encs, _ := json.Marshal(enclosuresJSON(u.Item.Enclosures))
+	encs := storerows.EnclosuresJSON(u.Item.Enclosures)
 	meta, _ := json.Marshal(u.Meta)
 	var tags []string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
