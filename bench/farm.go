@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/feedmux/feedmux"
 )
 
 // farm serves n loopback feeds of m items each, in RSS, Atom and JSON Feed
@@ -247,4 +249,13 @@ func name(seed int) string {
 	}
 	s := b.String()
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// feeds are the farm's feeds as feedmux is configured with them.
+func (f *farm) feeds() []feedmux.Feed {
+	feeds := make([]feedmux.Feed, f.n)
+	for i := range feeds {
+		feeds[i] = feedmux.Feed{URL: f.feedURL(i), Tags: []string{f.tag(i)}, Interval: time.Hour}
+	}
+	return feeds
 }

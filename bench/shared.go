@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
 	"github.com/feedmux/feedmux/storage/postgres"
 	"github.com/feedmux/feedmux/storage/postgres/pgtest"
@@ -36,10 +35,7 @@ func sharedWorker(f *farm, concurrency int, dbURL, instance string) (SharedResul
 	defer db.Close()
 	db.Instance = instance
 	start := time.Now()
-	feeds := make([]feedmux.Feed, f.n)
-	for i := range feeds {
-		feeds[i] = feedmux.Feed{URL: f.feedURL(i), Tags: []string{f.tag(i)}, Interval: time.Hour}
-	}
+	feeds := f.feeds()
 	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-bench"}), slog.New(slog.DiscardHandler))
 	p.Concurrency, p.PerHost, p.Instance = concurrency, concurrency, instance
 	p.SetFeeds(feeds)

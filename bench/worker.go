@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +23,6 @@ import (
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
-	"github.com/feedmux/feedmux/server"
 	"github.com/feedmux/feedmux/storage/postgres"
 	"github.com/feedmux/feedmux/storage/sqlite"
 )
@@ -117,9 +115,46 @@ func liveHeapMB() float64 {
 	return float64(m.HeapAlloc) / (1 << 20)
 }
 
-func passSeconds(pass func() (time.Duration, float64, error)) (float64, float64, error) {
-	took, cpu, err := pass()
-	return took.Seconds(), cpu, err
+// benchPoller is feedmux's poller on db, as the daemon sets it up, with
+// concurrency polls in flight (all to the farm's one host).
+func benchPoller(db feedmux.Store, concurrency int) (*aggregator.Poller, error) {
+	quiet := slog.New(slog.DiscardHandler)
+	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-bench"}), quiet)
+	p.Concurrency, p.PerHost = concurrency, concurrency
+	tagger, err := aggregator.NewTagger(aggregator.Rules{})
+	if err != nil {
+		return nil, err
+	}
+	p.SetRules(tagger)
+	p.Stories = aggregator.NewGrouper(aggregator.DefaultStoryConfig)
+	return p, nil
+}
+
+// ingestPass polls every feed once, grouping beside the polls as the
+// daemon does, and ends when every item is grouped. It returns the wall
+// and CPU seconds it took.
+func ingestPass(ctx context.Context, p *aggregator.Poller, feeds []feedmux.Feed) (seconds, cpu float64, err error) {
+	var failed atomic.Value
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	grouping, stopGrouping := context.WithCancel(ctx)
+	grouped := make(chan struct{})
+	go func() { defer close(grouped); p.RunGrouping(grouping) }()
+	p.PollAll(ctx, feeds, func(_ int, _ aggregator.Result, err error, _ time.Duration) {
+		if err != nil {
+			failed.Store(err)
+		}
+	})
+	stopGrouping()
+	<-grouped
+	if _, err := p.GroupPending(ctx); err != nil {
+		failed.Store(err)
+	}
+	seconds, cpu = time.Since(start).Seconds(), cpuSeconds()-cpu0
+	if err, ok := failed.Load().(error); ok {
+		return 0, 0, err
+	}
+	return seconds, cpu, nil
 }
 
 // ingestRun runs feedmux's poller and storage on a fresh database: a cold
@@ -132,88 +167,44 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 		return Result{}, err
 	}
 	defer db.Close()
-	feeds := make([]feedmux.Feed, f.n)
-	for i := range feeds {
-		feeds[i] = feedmux.Feed{URL: f.feedURL(i), Tags: []string{f.tag(i)}, Interval: time.Hour}
-	}
+	feeds := f.feeds()
 	if err := db.SyncFeeds(ctx, feeds); err != nil {
 		return Result{}, err
 	}
-	quiet := slog.New(slog.DiscardHandler)
-	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-bench"}), quiet)
-	p.Concurrency, p.PerHost = concurrency, concurrency // the farm is one host
-	tagger, err := aggregator.NewTagger(aggregator.Rules{})
+	p, err := benchPoller(db, concurrency)
 	if err != nil {
 		return Result{}, err
-	}
-	p.SetRules(tagger)
-	p.Stories = aggregator.NewGrouper(aggregator.DefaultStoryConfig)
-
-	pass := func() (time.Duration, float64, error) {
-		var failed atomic.Value
-		cpu0 := cpuSeconds()
-		start := time.Now()
-		// Grouping runs beside the polls, as in the daemon, and the pass
-		// ends when every item is grouped.
-		grouping, stopGrouping := context.WithCancel(ctx)
-		grouped := make(chan struct{})
-		go func() { defer close(grouped); p.RunGrouping(grouping) }()
-		p.PollAll(ctx, feeds, func(_ int, _ aggregator.Result, err error, _ time.Duration) {
-			if err != nil {
-				failed.Store(err)
-			}
-		})
-		stopGrouping()
-		<-grouped
-		if _, err := p.GroupPending(ctx); err != nil {
-			failed.Store(err)
-		}
-		took, cpu := time.Since(start), cpuSeconds()-cpu0
-		if err, ok := failed.Load().(error); ok {
-			return 0, 0, err
-		}
-		return took, cpu, nil
 	}
 	var r Result
 	if profileCold != nil {
 		pprof.StartCPUProfile(profileCold)
 	}
-	cold, coldCPU, err := pass()
+	r.IngestSeconds, r.IngestCPU, err = ingestPass(ctx, p, feeds)
 	if profileCold != nil {
 		pprof.StopCPUProfile()
 	}
 	if err != nil {
 		return Result{}, err
 	}
-	r.IngestCPU = coldCPU
 	if r.Items, err = db.ItemCount(ctx); err != nil {
 		return Result{}, err
 	}
-	r.IngestSeconds = cold.Seconds()
 	r.LiveHeapMB = liveHeapMB()
-	r.IngestItemsPerSec = float64(r.Items) / cold.Seconds()
-	r.PerFeedMillis = cold.Seconds() * 1000 / float64(f.n)
-	warm, cpu, err := pass()
-	if err != nil {
+	r.IngestItemsPerSec = float64(r.Items) / r.IngestSeconds
+	r.PerFeedMillis = r.IngestSeconds * 1000 / float64(f.n)
+	if r.NotModifiedSeconds, r.NotModifiedCPU, err = ingestPass(ctx, p, feeds); err != nil {
 		return Result{}, err
 	}
-	r.NotModifiedSeconds, r.NotModifiedCPU = warm.Seconds(), cpu
-	r.CPUPer1000Feeds = cpu * 1000 / float64(f.n)
+	r.CPUPer1000Feeds = r.NotModifiedCPU * 1000 / float64(f.n)
 	// A source that sends no validators: every body again, nothing new.
 	if resp, err := http.Get(f.URL + "/control/never-304"); err == nil {
 		resp.Body.Close()
 	}
-	if r.WarmSeconds, r.WarmCPU, err = passSeconds(pass); err != nil {
+	if r.WarmSeconds, r.WarmCPU, err = ingestPass(ctx, p, feeds); err != nil {
 		return Result{}, err
 	}
 	r.PeakRSSMB = peakRSSMB()
-	if path := os.Getenv("FEEDMUX_BENCH_HEAP"); path != "" {
-		if f, err := os.Create(path); err == nil {
-			runtime.GC()
-			pprof.WriteHeapProfile(f)
-			f.Close()
-		}
-	}
+	writeHeapProfile(os.Getenv("FEEDMUX_BENCH_HEAP"))
 	if size, err := db.Size(); err == nil && r.Items > 0 {
 		r.DBBytesPerItem = float64(size) / float64(r.Items)
 	}
@@ -221,141 +212,17 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 	return r, err
 }
 
-// serveRun serves the database and measures a cached tag feed with
-// concurrent clients: a 200 and a 304, each with and without gzip.
-func serveRun(db feedmux.Store, clients int, dur time.Duration) ([]Serving, error) {
-	srv := server.New(db, slog.New(slog.DiscardHandler))
-	srv.Configure(server.Config{MaxAge: server.DefaultMaxAge, RenderInterval: server.DefaultRenderInterval})
-	if err := srv.Listen("127.0.0.1:0"); err != nil {
-		return nil, err
+// writeHeapProfile writes the heap after a collection to path, if set.
+func writeHeapProfile(path string) {
+	if path == "" {
+		return
 	}
-	go srv.Serve()
-	defer srv.Shutdown(context.Background())
-	url := "http://" + srv.Addr().String() + "/tags/t0.atom"
-	out, err := serveCases(url, "", clients, dur)
-	if err != nil {
-		return nil, err
+	if f, err := os.Create(path); err == nil {
+		runtime.GC()
+		pprof.WriteHeapProfile(f)
+		f.Close()
 	}
-	// The yardstick, in the same process tree: the same bytes from a bare
-	// Go server.
-	bare, err := newBareServer(url)
-	if err != nil {
-		return nil, err
-	}
-	defer bare.close()
-	yard, err := serveCases(bare.URL, "bare Go server: ", clients, dur)
-	if err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if yard[i].RPS > 0 {
-			out[i].ToBare = out[i].RPS / yard[i].RPS
-		}
-	}
-	return append(out, yard...), nil
 }
-
-// serveCases measures url: a 200 and a 304, each with and without gzip.
-func serveCases(url, prefix string, clients int, dur time.Duration) ([]Serving, error) {
-	var out []Serving
-	for _, c := range []struct {
-		name string
-		gzip bool
-		cond bool
-	}{{"200", false, false}, {"200 gzip", true, false}, {"304", false, true}, {"304 gzip", true, true}} {
-		header := http.Header{}
-		if c.gzip {
-			header.Set("Accept-Encoding", "gzip")
-		}
-		first, size, err := get(url, header)
-		if err != nil {
-			return nil, err
-		}
-		want := http.StatusOK
-		if c.cond {
-			header.Set("If-None-Match", first.Get("ETag"))
-			want = http.StatusNotModified
-		}
-		s := hammer(url, header, want, clients, dur)
-		s.Case, s.BodyBytes = prefix+c.name, size
-		if c.cond {
-			s.BodyBytes = 0
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-func get(url string, h http.Header) (http.Header, int, error) {
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header = h.Clone()
-	resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	n := discard(resp.Body)
-	if resp.StatusCode != 200 {
-		return nil, 0, fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return resp.Header, n, nil
-}
-
-// hammer sends requests from clients goroutines for dur and reports the
-// rate and latency percentiles of answers with status want.
-func hammer(url string, h http.Header, want, clients int, dur time.Duration) Serving {
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	var (
-		mu     sync.Mutex
-		lat    []time.Duration
-		errs   int
-		wg     sync.WaitGroup
-		start  = time.Now()
-		finish = start.Add(dur)
-	)
-	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []time.Duration
-			bad := 0
-			req, _ := http.NewRequest("GET", url, nil)
-			req.Header = h.Clone()
-			for time.Now().Before(finish) {
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					bad++
-					continue
-				}
-				discard(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != want {
-					bad++
-					continue
-				}
-				mine = append(mine, time.Since(t0))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			errs += bad
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	slices.Sort(lat)
-	s := Serving{Requests: len(lat), Errors: errs, Clients: clients, RPS: float64(len(lat)) / elapsed.Seconds()}
-	if len(lat) > 0 {
-		s.P50Millis = ms(lat[len(lat)/2])
-		s.P99Millis = ms(lat[len(lat)*99/100])
-	}
-	return s
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // cpuSeconds is the user and system CPU time of this process so far.
 func cpuSeconds() float64 {
