@@ -56,7 +56,9 @@ func docHubs(doc *gofeed.Feed, body []byte) (hubs, self []string) {
 				URL  string `json:"url"`
 			} `json:"hubs"`
 		}
-		if json.Unmarshal(bytes.TrimSpace(body), &jf) == nil {
+		// A second decode of the whole document, only for one that names
+		// hubs (a key written with escapes is not looked for).
+		if bytes.Contains(body, []byte(`"hubs"`)) && json.Unmarshal(bytes.TrimSpace(body), &jf) == nil {
 			for _, h := range jf.Hubs {
 				if t := strings.ToLower(h.Type); t == "" || t == "websub" || t == "pubsubhubbub" {
 					hubs = append(hubs, h.URL)

@@ -79,7 +79,7 @@ func main() {
 		farmURL     = flag.String("farm", "", "internal: the farm's URL")
 		dbPath      = flag.String("db", "", "internal: the database of the ingest worker")
 		cpuProfile  = flag.String("cpuprofile", "", "write the ingest worker's CPU profile to this file")
-		profileFlag = flag.String("profile", "all", "what -cpuprofile covers: all (the ingest worker's whole run) or cold (its cold ingest only)")
+		profileFlag = flag.String("profile", "all", "what -cpuprofile covers: all (the ingest worker's whole run), cold (its cold ingest only) or warm (its pass where nothing answers 304)")
 		headlines   = flag.Int("headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
 		pg          = flag.Bool("pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
 		instances   = flag.Int("instances", 0, "measure a cold ingest by one process and by this many processes together on one PostgreSQL database (feeds per second in all) instead")
@@ -113,8 +113,8 @@ func main() {
 			if err != nil {
 				log.Fatal(err)
 			}
-			if *profileFlag == "cold" {
-				profileCold = f
+			if *profileFlag == "cold" || *profileFlag == "warm" {
+				passProfile, profilePass = f, *profileFlag
 			} else {
 				pprof.StartCPUProfile(f)
 				defer pprof.StopCPUProfile()

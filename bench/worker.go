@@ -27,9 +27,24 @@ import (
 	"github.com/feedmux/feedmux/storage/sqlite"
 )
 
-// profileCold, when set, receives the CPU profile of the cold ingest alone
-// (-profile cold).
-var profileCold *os.File
+// passProfile, when set, receives the CPU profile of one pass alone
+// (-profile cold or warm): profilePass names it.
+var (
+	passProfile *os.File
+	profilePass string
+)
+
+// profiled runs pass, under the CPU profile when it is the pass asked for.
+func profiled(name string, pass func() error) error {
+	if passProfile == nil || name != profilePass {
+		return pass()
+	}
+	if err := pprof.StartCPUProfile(passProfile); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return pass()
+}
 
 // profileOf is the -profile flag, handed on to the ingest worker.
 var profileOf = "all"
@@ -176,13 +191,10 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 		return Result{}, err
 	}
 	var r Result
-	if profileCold != nil {
-		pprof.StartCPUProfile(profileCold)
-	}
-	r.IngestSeconds, r.IngestCPU, err = ingestPass(ctx, p, feeds)
-	if profileCold != nil {
-		pprof.StopCPUProfile()
-	}
+	err = profiled("cold", func() (err error) {
+		r.IngestSeconds, r.IngestCPU, err = ingestPass(ctx, p, feeds)
+		return err
+	})
 	if err != nil {
 		return Result{}, err
 	}
@@ -200,7 +212,11 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 	if resp, err := http.Get(f.URL + "/control/never-304"); err == nil {
 		resp.Body.Close()
 	}
-	if r.WarmSeconds, r.WarmCPU, err = ingestPass(ctx, p, feeds); err != nil {
+	err = profiled("warm", func() (err error) {
+		r.WarmSeconds, r.WarmCPU, err = ingestPass(ctx, p, feeds)
+		return err
+	})
+	if err != nil {
 		return Result{}, err
 	}
 	r.PeakRSSMB = peakRSSMB()

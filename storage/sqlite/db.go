@@ -282,23 +282,40 @@ const maxStmts = 256
 // query runs a read query with a statement prepared once per query text:
 // the output feeds' queries are few and run on every render.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	db.stmtMu.Lock()
-	st, ok := db.stmts[query]
-	if !ok && len(db.stmts) < maxStmts {
-		var err error
-		if st, err = db.read.PrepareContext(ctx, query); err != nil {
-			db.stmtMu.Unlock()
-			return nil, err
-		}
-		if db.stmts == nil {
-			db.stmts = map[string]*sql.Stmt{}
-		}
-		db.stmts[query] = st
-		ok = true
-	}
-	db.stmtMu.Unlock()
-	if !ok {
+	st, err := db.readStmt(ctx, query)
+	if err != nil || st == nil {
 		return db.read.QueryContext(ctx, query, args...)
 	}
 	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for a query of one row.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return db.read.QueryRowContext(ctx, query, args...), nil
+	}
+	return st.QueryRowContext(ctx, args...), nil
+}
+
+// readStmt is the read statement of query, prepared the first time; nil
+// when maxStmts are kept already.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[query]; ok || len(db.stmts) >= maxStmts {
+		return st, nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	db.stmts[query] = st
+	return st, nil
 }

@@ -105,8 +105,11 @@ func scanFeedState(row interface{ Scan(...any) error }) (feedmux.FeedState, erro
 // FeedState returns what is known of the feed configured with url. It
 // returns feedmux.ErrFeedNotFound when the feed was never recorded.
 func (db *DB) FeedState(ctx context.Context, url string) (feedmux.FeedState, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT `+feedStateColumns+feedStateFrom+` WHERE feeds.url = ?`, url)
-	st, err := scanFeedState(row)
+	row, err := db.queryRow(ctx, `SELECT `+feedStateColumns+feedStateFrom+` WHERE feeds.url = ?`, url)
+	var st feedmux.FeedState
+	if err == nil {
+		st, err = scanFeedState(row)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, fmt.Errorf("feed %s: %w", url, feedmux.ErrFeedNotFound)
 	}
@@ -126,23 +129,31 @@ func (db *DB) FeedStates(ctx context.Context) ([]feedmux.FeedState, error) {
 	return rows.Collect(r, "feed states", func(r rows.Rows) (feedmux.FeedState, error) { return scanFeedState(r) })
 }
 
+// saveFeedStateSQL writes a feed's state and returns its row id, adding
+// the feed if it was never synced.
+const saveFeedStateSQL = `
+	INSERT INTO feeds (url, current_url, discovered_url, title, site_url, etag, last_modified,
+		last_poll, next_check, last_status, last_error, errors, gone, last_new_item)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (url) DO UPDATE SET
+		current_url = excluded.current_url, discovered_url = excluded.discovered_url,
+		gone = excluded.gone, title = excluded.title,
+		site_url = excluded.site_url, etag = excluded.etag,
+		last_modified = excluded.last_modified, last_poll = excluded.last_poll,
+		next_check = excluded.next_check, last_status = excluded.last_status,
+		last_error = excluded.last_error, errors = excluded.errors,
+		last_new_item = max(feeds.last_new_item, excluded.last_new_item)
+	RETURNING id`
+
 // saveFeedState writes st and returns the feed's row id, adding the feed if
 // it was never synced.
-func saveFeedState(ctx context.Context, tx *sql.Tx, st *feedmux.FeedState) (int64, error) {
+func (db *DB) saveFeedState(ctx context.Context, tx *sql.Tx, st *feedmux.FeedState) (int64, error) {
+	save, err := db.stmt(ctx, tx, saveFeedStateSQL)
+	if err != nil {
+		return 0, err
+	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `
-		INSERT INTO feeds (url, current_url, discovered_url, title, site_url, etag, last_modified,
-			last_poll, next_check, last_status, last_error, errors, gone, last_new_item)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (url) DO UPDATE SET
-			current_url = excluded.current_url, discovered_url = excluded.discovered_url,
-			gone = excluded.gone, title = excluded.title,
-			site_url = excluded.site_url, etag = excluded.etag,
-			last_modified = excluded.last_modified, last_poll = excluded.last_poll,
-			next_check = excluded.next_check, last_status = excluded.last_status,
-			last_error = excluded.last_error, errors = excluded.errors,
-			last_new_item = max(feeds.last_new_item, excluded.last_new_item)
-		RETURNING id`,
+	err = save.QueryRowContext(ctx,
 		st.URL, st.CurrentURL, st.DiscoveredURL, st.Title, st.SiteURL, st.ETag, st.LastModified,
 		unix(st.LastPoll), unix(st.NextCheck), st.LastStatus, st.LastError, st.Errors, st.Gone,
 		unix(st.LastNewItem),

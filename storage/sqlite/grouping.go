@@ -3,9 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -59,33 +59,57 @@ func (db *DB) storyRows(ctx context.Context, what, query string, args ...any) ([
 	return out, rows.Err()
 }
 
+// The statements of SaveGrouping.
+const (
+	markGroupedSQL = `UPDATE items SET ungrouped = 0 WHERE id = ? AND ungrouped = 1`
+	setStorySQL    = `UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NOT ?1`
+	joinStorySQL   = `INSERT OR IGNORE INTO story_tags (story_id, tag)
+		SELECT ?1, tag FROM item_tags WHERE item_id = ?2`
+	// A merge of story ?2 into ?1. The story's first item names it with
+	// a NULL story_id.
+	mergeStorySQL     = `UPDATE items SET story_id = ?1 WHERE story_id = ?2`
+	mergeFirstSQL     = `UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NULL`
+	mergeStoryTagsSQL = `INSERT OR IGNORE INTO story_tags (story_id, tag) SELECT ?1, tag FROM story_tags WHERE story_id = ?2
+		UNION SELECT ?1, tag FROM item_tags WHERE item_id = ?2`
+	dropStoryTagsSQL = `DELETE FROM story_tags WHERE story_id = ?2`
+	// storyTagsSQL selects the tags of the items in the JSON array ?1 and
+	// of the members of the stories in it.
+	storyTagsSQL = `SELECT tag FROM item_tags WHERE item_id IN (SELECT value FROM json_each(?1))
+		UNION SELECT tag FROM story_tags WHERE story_id IN (SELECT value FROM json_each(?1))`
+)
+
 // SaveGrouping records a batch's grouping in one transaction: that the
 // items are grouped, the story of each item, then the merges. It returns
 // the tags of every member of the stories that changed.
 func (db *DB) SaveGrouping(ctx context.Context, g Grouping) ([]string, error) {
 	var tags []string
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if err := execEach(ctx, tx, `UPDATE items SET ungrouped = 0 WHERE id = ? AND ungrouped = 1`, g.Grouped); err != nil {
+		grouped, err := db.stmt(ctx, tx, markGroupedSQL)
+		if err != nil {
 			return err
 		}
-		changed, err := setStories(ctx, tx, g.Stories)
+		for _, id := range g.Grouped {
+			if _, err := grouped.ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
+		changed, err := db.setStories(ctx, tx, g.Stories)
 		if err != nil {
 			return err
 		}
 		for gone, keep := range g.Merged {
-			// The story's first item names it with a NULL story_id.
-			for _, q := range []string{`UPDATE items SET story_id = ?1 WHERE story_id = ?2`,
-				`UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NULL`,
-				`INSERT OR IGNORE INTO story_tags (story_id, tag) SELECT ?1, tag FROM story_tags WHERE story_id = ?2
-					UNION SELECT ?1, tag FROM item_tags WHERE item_id = ?2`,
-				`DELETE FROM story_tags WHERE story_id = ?2`} {
-				if _, err := tx.ExecContext(ctx, q, keep, gone); err != nil {
+			for _, q := range []string{mergeStorySQL, mergeFirstSQL, mergeStoryTagsSQL, dropStoryTagsSQL} {
+				st, err := db.stmt(ctx, tx, q)
+				if err != nil {
+					return err
+				}
+				if _, err := st.ExecContext(ctx, keep, gone); err != nil {
 					return err
 				}
 			}
 			changed = append(changed, keep)
 		}
-		tags, err = storyTags(ctx, tx, changed)
+		tags, err = db.storyTags(ctx, tx, changed)
 		return err
 	})
 	if err != nil {
@@ -94,36 +118,18 @@ func (db *DB) SaveGrouping(ctx context.Context, g Grouping) ([]string, error) {
 	return tags, nil
 }
 
-// execEach runs a statement of one parameter for each of ids.
-func execEach(ctx context.Context, tx *sql.Tx, query string, ids []int64) error {
-	st, err := tx.PrepareContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, id := range ids {
-		if _, err := st.ExecContext(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // setStories records the story of each item (item id: story id) and
 // returns the items and stories that changed.
-func setStories(ctx context.Context, tx *sql.Tx, stories map[int64]int64) ([]any, error) {
-	set, err := tx.PrepareContext(ctx, `UPDATE items SET story_id = ?1 WHERE id = ?2 AND story_id IS NOT ?1`)
+func (db *DB) setStories(ctx context.Context, tx *sql.Tx, stories map[int64]int64) ([]int64, error) {
+	set, err := db.stmt(ctx, tx, setStorySQL)
 	if err != nil {
 		return nil, err
 	}
-	defer set.Close()
-	join, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO story_tags (story_id, tag)
-		SELECT ?1, tag FROM item_tags WHERE item_id = ?2`)
+	join, err := db.stmt(ctx, tx, joinStorySQL)
 	if err != nil {
 		return nil, err
 	}
-	defer join.Close()
-	var changed []any
+	var changed []int64
 	for id, story := range stories {
 		res, err := set.ExecContext(ctx, story, id)
 		if err != nil {
@@ -143,14 +149,19 @@ func setStories(ctx context.Context, tx *sql.Tx, stories map[int64]int64) ([]any
 // storyTags returns the tags of the items ids and of every member of the
 // stories ids: a story shows in the views of all of them. A story's
 // members' tags are read from story_tags, not from each member.
-func storyTags(ctx context.Context, tx *sql.Tx, ids []any) ([]string, error) {
+func (db *DB) storyTags(ctx context.Context, tx *sql.Tx, ids []int64) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-	tags, err := scanColumn[string](tx.QueryContext(ctx, `SELECT tag FROM item_tags WHERE item_id IN (`+in+`)
-		UNION SELECT tag FROM story_tags WHERE story_id IN (`+in+`)`,
-		append(ids, ids...)...))
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	st, err := db.stmt(ctx, tx, storyTagsSQL)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := scanColumn[string](st.QueryContext(ctx, string(list)))
 	slices.Sort(tags)
 	return slices.Compact(tags), err
 }

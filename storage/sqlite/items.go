@@ -16,7 +16,7 @@ import (
 // tags), unchanged ones left alone; nothing is deleted. An item's FirstSeen is
 // kept from its first insertion, and set to now when zero.
 func (db *DB) SaveItems(ctx context.Context, st feedmux.FeedState, items []feedmux.Item) (SaveResult, error) {
-	res, err := db.saveItems(ctx, items, func(tx *sql.Tx) (int64, error) { return saveFeedState(ctx, tx, &st) })
+	res, err := db.saveItems(ctx, items, func(tx *sql.Tx) (int64, error) { return db.saveFeedState(ctx, tx, &st) })
 	if err != nil {
 		return SaveResult{}, fmt.Errorf("save items of %s: %w", st.URL, err)
 	}
@@ -216,15 +216,22 @@ func (sv *saver) tag(id, sortTime int64, tags []string) error {
 // its newest items when retention limits them: now rather than at the next
 // prune.
 func (db *DB) afterInsert(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time, res *SaveResult, changed map[string]bool) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE feeds SET last_new_item = ? WHERE id = ?`, now.Unix(), feedID); err != nil {
+	mark, err := db.stmt(ctx, tx, lastNewItemSQL)
+	if err != nil {
+		return err
+	}
+	if _, err := mark.ExecContext(ctx, now.Unix(), feedID); err != nil {
 		return err
 	}
 	limit := db.Retention.MaxItemsPerFeed
 	if limit <= 0 {
 		return nil
 	}
-	over, err := queryIDs(ctx, tx, `SELECT id FROM items WHERE feed_id = ?
-		ORDER BY sort_time DESC, id DESC LIMIT -1 OFFSET ?`, feedID, limit)
+	overLimit, err := db.stmt(ctx, tx, overLimitSQL)
+	if err != nil {
+		return err
+	}
+	over, err := scanColumn[int64](overLimit.QueryContext(ctx, feedID, limit))
 	if err != nil {
 		return err
 	}
@@ -234,6 +241,12 @@ func (db *DB) afterInsert(ctx context.Context, tx *sql.Tx, feedID int64, now tim
 	res.New = slices.DeleteFunc(res.New, func(n NewItem) bool { return slices.Contains(over, n.ID) })
 	return nil
 }
+
+const (
+	lastNewItemSQL = `UPDATE feeds SET last_new_item = ? WHERE id = ?`
+	// overLimitSQL selects a feed's items beyond the newest ?2.
+	overLimitSQL = `SELECT id FROM items WHERE feed_id = ?1 ORDER BY sort_time DESC, id DESC LIMIT -1 OFFSET ?2`
+)
 
 // upsertItemSQL inserts an item or, when its hash changed, updates it. It
 // returns a row only when it wrote one; version 1 means inserted.

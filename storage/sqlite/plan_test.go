@@ -24,21 +24,7 @@ func TestItemPageQuery_Plan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			query, args := itemPageQuery(tc.tags, tc.excluded, Cursor{Time: 100, ID: 5}, 50, walkSearch{})
-			rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			text := strings.Join(plan, "\n")
+			text := queryPlan(t, db, query, args...)
 			want := "SEARCH t USING COVERING INDEX item_tags_by_time (tag=? AND (sort_time,item_id)<(?,?))"
 			if strings.Count(text, want) != len(tc.tags) || strings.Contains(text, "USE TEMP B-TREE FOR ORDER BY") && len(tc.tags) == 1 {
 				t.Errorf("plan does not range-scan the tag index once per tag:\n%s", text)
@@ -75,21 +61,7 @@ func TestSearchQuery_Plan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			query, args := tc.query()
-			rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			text := strings.Join(plan, "\n")
+			text := queryPlan(t, db, query, args...)
 			for _, w := range tc.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("plan lacks %q:\n%s", w, text)
@@ -100,4 +72,47 @@ func TestSearchQuery_Plan(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStoryTagsQuery_Plan checks that reading the tags of the stories a
+// grouping changed looks each id up in the keys of item_tags and
+// story_tags, rather than scanning either.
+func TestStoryTagsQuery_Plan(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	text := queryPlan(t, db, storyTagsSQL, "[1, 2]")
+	for _, want := range []string{"SEARCH item_tags USING", "(item_id=?)", "SEARCH story_tags USING", "(story_id=?)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "SCAN item_tags") || strings.Contains(text, "SCAN story_tags") {
+		t.Errorf("plan scans a table:\n%s", text)
+	}
+}
+
+// queryPlan is SQLite's plan of query, a step a line.
+func queryPlan(t *testing.T, db *DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(plan, "\n")
 }

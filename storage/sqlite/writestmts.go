@@ -17,7 +17,25 @@ type stmtSpec struct {
 // transaction that prepared its own spent more on parsing SQL than on
 // some of the writes.
 func saveStatements() []stmtSpec {
-	return append((&saver{}).statements(), (&copies{}).statements()...)
+	specs := append((&saver{}).statements(), (&copies{}).statements()...)
+	for _, q := range writeSQL {
+		specs = append(specs, stmtSpec{sql: q})
+	}
+	return specs
+}
+
+// writeSQL are the other statements every poll or grouping runs, prepared
+// with the saver's: a poll's state, its trimming, a grouping's updates.
+var writeSQL = []string{saveFeedStateSQL, lastNewItemSQL, overLimitSQL,
+	markGroupedSQL, setStorySQL, joinStorySQL, storyTagsSQL,
+	mergeStorySQL, mergeFirstSQL, mergeStoryTagsSQL, dropStoryTagsSQL}
+
+// stmt is the statement of query in tx: prepared when the database
+// opened, or now.
+func (db *DB) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	var st *sql.Stmt
+	err := db.prepareIn(ctx, tx, []stmtSpec{{&st, query}})
+	return st, err
 }
 
 // prepareWrites prepares saveStatements on the writer's connection.
