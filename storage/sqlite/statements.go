@@ -1,5 +1,10 @@
 package sqlite
 
+// Prepared statements: SQLite parses a statement's SQL each time it is
+// prepared, which costs as much as running some of them, so the writes of
+// every poll and grouping and the read queries that run often are
+// prepared once and kept.
+
 import (
 	"context"
 	"database/sql"
@@ -67,4 +72,49 @@ func (db *DB) prepareIn(ctx context.Context, tx *sql.Tx, specs []stmtSpec) error
 		*s.stmt = st
 	}
 	return nil
+}
+
+// maxStmts bounds the prepared read queries kept; queries beyond it (IN
+// lists of unusual lengths) are prepared each time.
+const maxStmts = 256
+
+// query runs a read query with a statement prepared once per query text:
+// the output feeds' queries are few and run on every render.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil || st == nil {
+		return db.read.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow is query for a query of one row.
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	st, err := db.readStmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return db.read.QueryRowContext(ctx, query, args...), nil
+	}
+	return st.QueryRowContext(ctx, args...), nil
+}
+
+// readStmt is the read statement of query, prepared the first time; nil
+// when maxStmts are kept already.
+func (db *DB) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.stmts[query]; ok || len(db.stmts) >= maxStmts {
+		return st, nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	db.stmts[query] = st
+	return st, nil
 }
