@@ -229,6 +229,10 @@ func (p *Poller) normalize(feed feedmux.Feed, doc *gofeed.Feed, base *url.URL) (
 func parse(body []byte) (*gofeed.Feed, error) {
 	fp := gofeed.NewParser()
 	fp.KeepOriginalFeed = true
+	// gofeed parses each RSS item's HTML for a first <img> when it names
+	// no image: feedmux does not read that image, and the parse was a
+	// tenth of a poll's CPU when nothing changed.
+	fp.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
 	return fp.Parse(bytes.NewReader(body))
 }
 
