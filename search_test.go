@@ -8,7 +8,7 @@ import (
 	"golang.org/x/net/html"
 )
 
-// tokenizerText is htmlText as x/net/html's tokenizer reads it: the oracle
+// tokenizerText is HTMLText as x/net/html's tokenizer reads it: the oracle
 // for what SafeHTML writes.
 func tokenizerText(s string) string {
 	var b strings.Builder
@@ -51,8 +51,8 @@ func TestHTMLText(t *testing.T) {
 		`<p>عربي &amp; français</p>`,
 	} {
 		safe := SafeHTML(src, base)
-		if got, want := htmlText(safe), tokenizerText(safe); got != want {
-			t.Errorf("htmlText(SafeHTML(%q)) = %q, want %q as the tokenizer reads %q", src, got, want, safe)
+		if got, want := HTMLText(safe), tokenizerText(safe); got != want {
+			t.Errorf("HTMLText(SafeHTML(%q)) = %q, want %q as the tokenizer reads %q", src, got, want, safe)
 		}
 	}
 	// What SafeHTML never writes, read as the tokenizer does all the same.
@@ -62,8 +62,8 @@ func TestHTMLText(t *testing.T) {
 		`a < b`,
 		`<p>open`,
 	} {
-		if got, want := htmlText(raw), tokenizerText(raw); got != want {
-			t.Errorf("htmlText(%q) = %q, want %q", raw, got, want)
+		if got, want := HTMLText(raw), tokenizerText(raw); got != want {
+			t.Errorf("HTMLText(%q) = %q, want %q", raw, got, want)
 		}
 	}
 }
@@ -73,7 +73,7 @@ func BenchmarkHTMLText(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		text func(string) string
-	}{{"scan", htmlText}, {"tokenizer", tokenizerText}} {
+	}{{"scan", HTMLText}, {"tokenizer", tokenizerText}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(s)))
 			for b.Loop() {

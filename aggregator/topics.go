@@ -209,8 +209,8 @@ type fields struct {
 func itemText(it *feedmux.Item) *fields {
 	f := &fields{raw: map[string][]string{
 		FieldTitle:      {it.Title},
-		FieldSummary:    {plainText(it.Summary)},
-		FieldContent:    {plainText(it.Content)},
+		FieldSummary:    {safeText(it.Summary)},
+		FieldContent:    {safeText(it.Content)},
 		FieldCategories: it.Categories,
 	}, toks: map[string][][]string{}}
 	for name, texts := range f.raw {
@@ -219,6 +219,12 @@ func itemText(it *feedmux.Item) *fields {
 		}
 	}
 	return f
+}
+
+// safeText is the text of HTML that SafeHTML wrote, on one line: each tag
+// a space, so that words in two paragraphs stay two words.
+func safeText(s string) string {
+	return feedmux.XMLText(strings.Join(strings.Fields(feedmux.HTMLText(s)), " "))
 }
 
 // tokens returns the token runs of the named fields; a phrase never spans

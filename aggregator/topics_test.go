@@ -71,6 +71,8 @@ func TestTagger_Rules(t *testing.T) {
 		{"Arabic other word", Topic{Match: []string{"غزة"}}, feedmux.Feed{}, feedmux.Item{Title: "غزال في الحديقة"}, false},
 		{"NFKC", Topic{Match: []string{"ﬁnance"}}, feedmux.Feed{}, feedmux.Item{Title: "Finance ministers meet"}, true},
 		{"summary field", Topic{Match: []string{"Rafah"}}, feedmux.Feed{}, feedmux.Item{Title: "Border news", Summary: "<p>The <b>Rafah</b> crossing</p>"}, true},
+		{"word at a paragraph's end", Topic{Match: []string{"Rafah"}}, feedmux.Feed{}, feedmux.Item{Title: "Border news", Summary: "<p>Aid waits in Rafah</p><p>Trucks queue</p>"}, true},
+		{"entity", Topic{Match: []string{"Rafah crossing"}}, feedmux.Feed{}, feedmux.Item{Title: "Border news", Summary: "Rafah&nbsp;crossing &amp; more"}, true},
 		{"field not chosen", Topic{Match: []string{"Rafah"}, Fields: []string{"title"}}, feedmux.Feed{}, feedmux.Item{Title: "Border news", Summary: "Rafah crossing"}, false},
 		{"content only when asked", Topic{Match: []string{"Rafah"}}, feedmux.Feed{}, feedmux.Item{Title: "x", Content: "Rafah"}, false},
 		{"exclude", Topic{Match: []string{"Gaza"}, Exclude: []string{"football"}}, feedmux.Feed{}, feedmux.Item{Title: "Gaza football team wins"}, false},
