@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -23,22 +22,6 @@ var videoEmbed = regexp.MustCompile(`^https://(www\.youtube\.com/embed/|www\.you
 // dataImage matches the data: URLs kept, on img src only: base64 raster
 // images. SVG is left out because it can carry script.
 var dataImage = regexp.MustCompile(`^data:image/(png|jpeg|gif|webp|avif);base64,[A-Za-z0-9+/]+=*$`)
-
-// contentPolicy removes everything active from source HTML: scripts,
-// styles, event handlers, forms, objects, frames other than video players,
-// and URLs other than http, https, mailto and base64 raster images.
-var contentPolicy = func() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.RequireNoFollowOnLinks(false)
-	p.AllowURLSchemeWithCustomPolicy("data", func(u *url.URL) bool {
-		return dataImage.MatchString(u.String())
-	})
-	p.AllowAttrs("src").Matching(videoEmbed).OnElements("iframe")
-	p.AllowAttrs("width", "height").Matching(bluemonday.Number).OnElements("iframe")
-	p.AllowAttrs("title").OnElements("iframe")
-	p.AllowAttrs("allowfullscreen").Matching(regexp.MustCompile(`^(allowfullscreen)?$`)).OnElements("iframe")
-	return p
-}()
 
 // SafeHTML returns the part of an item's HTML that is safe to show: no
 // script, style, event handler, form or foreign frame; every URL absolute,
@@ -58,62 +41,155 @@ func SafeHTML(s string, base *url.URL) string {
 	return safeMarkup(s, base)
 }
 
-// safeMarkup is SafeHTML's work on HTML that is not empty.
+// safeMarkup is SafeHTML's work on HTML that is not empty: one parse, as
+// a browser would, then the tree is cut down to the allowlist
+// (allowlist.go), its URLs made absolute, and rendered back balanced and
+// well nested: validators parse item HTML strictly and warn on unclosed
+// tags.
 func safeMarkup(s string, base *url.URL) string {
-	// The sanitizer decodes entities, and &#1; is a character XML forbids.
-	s = XMLText(contentPolicy.Sanitize(s))
-	return strings.TrimSpace(fixURLs(s, base))
-}
-
-// urlAttrs are the attributes that hold a URL in what contentPolicy keeps.
-var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "longdesc": true, "poster": true}
-
-var bodyContext = &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
-
-// fixURLs parses sanitized HTML as a browser would, makes its URLs
-// absolute, sets rel on links and renders it back balanced and well nested:
-// validators parse item HTML strictly and warn on unclosed tags.
-func fixURLs(s string, base *url.URL) string {
-	nodes, err := html.ParseFragment(strings.NewReader(s), bodyContext)
+	root, err := parseBody(s)
 	if err != nil {
 		return html.EscapeString(s)
 	}
-	// The fragment's nodes go under one parent, so that a link fixTree
-	// unwraps at the top is unwrapped like any other.
+	cleanChildren(root, base)
+	out, err := renderChildren(root, len(s)+len(s)/8)
+	if err != nil {
+		return html.EscapeString(s)
+	}
+	// The parser decodes entities, and &#1; is a character XML forbids.
+	return strings.TrimSpace(XMLText(out))
+}
+
+// parseBody parses s as the content of a body element, under one root of
+// its own: an element unwrapped at the top is unwrapped like any other.
+func parseBody(s string) (*html.Node, error) {
+	nodes, err := html.ParseFragment(strings.NewReader(s), bodyContext)
+	if err != nil {
+		return nil, err
+	}
 	root := &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
 	for _, n := range nodes {
 		root.AppendChild(n)
 	}
-	fixTree(root, base)
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/8)
-	for n := root.FirstChild; n != nil; n = n.NextSibling {
-		if err := html.Render(&b, n); err != nil {
-			return html.EscapeString(s)
-		}
-	}
-	return b.String()
+	return root, nil
 }
 
-// fixTree fixes the elements below n. A link left without a URL it may
-// keep is unwrapped, its content kept: the sanitizer drops an a element
-// with nothing but the rel fixTag gives links, so keeping it would make
-// SafeHTML change its own output (FuzzSafeHTML found <a href=//@>).
-func fixTree(n *html.Node, base *url.URL) {
+// renderChildren renders the nodes below root, in a buffer of size bytes.
+func renderChildren(root *html.Node, size int) (string, error) {
+	var b strings.Builder
+	b.Grow(size)
+	for n := root.FirstChild; n != nil; n = n.NextSibling {
+		if err := html.Render(&b, n); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
+}
+
+// urlAttrs are the attributes that hold a URL in what SafeHTML keeps.
+var urlAttrs = map[string]bool{"href": true, "src": true, "cite": true, "longdesc": true, "poster": true}
+
+var bodyContext = &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body}
+
+// cleanChildren cleans the nodes below n: text stays, comments and
+// doctypes go, and each element is kept, unwrapped or dropped.
+func cleanChildren(n *html.Node, base *url.URL) {
 	for c := n.FirstChild; c != nil; {
 		next := c.NextSibling
-		if c.Type == html.ElementNode {
-			fixTag(c, base)
-		}
-		fixTree(c, base)
-		if c.Type == html.ElementNode && c.Data == "a" && !hasAttr(c, "href") {
-			for gc := c.FirstChild; gc != nil; gc = c.FirstChild {
-				c.RemoveChild(gc)
-				n.InsertBefore(gc, c)
-			}
+		switch {
+		case c.Type == html.TextNode:
+		case c.Type != html.ElementNode:
 			n.RemoveChild(c)
+		case c.Namespace != "":
+			// SVG and MathML: their text, without their markup.
+			keepText(n, c, c)
+			n.RemoveChild(c)
+		default:
+			cleanElement(n, c, base)
 		}
 		c = next
+	}
+}
+
+// cleanElement keeps el, a child of parent, with the attributes it may
+// have; unwraps it when it may not stay (its content stays); or drops it
+// whole.
+func cleanElement(parent, el *html.Node, base *url.URL) {
+	rules, kept := keptElements[el.Data]
+	if kept {
+		el.Attr = keptAttrs(el, rules, base)
+	}
+	switch {
+	case el.Data == "iframe":
+		if !hasAttr(el, "src") {
+			parent.RemoveChild(el) // not a video player
+			return
+		}
+		for el.FirstChild != nil {
+			el.RemoveChild(el.FirstChild)
+		}
+		return
+	case droppedWhole[el.Data]:
+		parent.RemoveChild(el)
+		return
+	}
+	cleanChildren(el, base)
+	if !kept || len(el.Attr) == 0 && !keptBare[el.Data] || el.Data == "a" && !hasAttr(el, "href") {
+		// A link without a URL it may keep is unwrapped too: links get a
+		// rel, so keeping it would make SafeHTML change its own output
+		// (FuzzSafeHTML found <a href=//@>).
+		for c := el.FirstChild; c != nil; c = el.FirstChild {
+			el.RemoveChild(c)
+			parent.InsertBefore(c, el)
+		}
+		parent.RemoveChild(el)
+		return
+	}
+	switch el.Data {
+	case "a":
+		el.Attr = append(el.Attr, html.Attribute{Key: "rel", Val: "noopener noreferrer"})
+	case "bdo":
+		// The feed validator reports bdo as a security risk: a span
+		// keeps its direction.
+		el.Data, el.DataAtom = "span", atom.Span
+	}
+}
+
+// keptAttrs are the attributes of el that its rules or the global ones
+// allow, with their URLs made absolute; a URL that cannot be is dropped.
+func keptAttrs(el *html.Node, rules map[string]attrRule, base *url.URL) []html.Attribute {
+	attrs := el.Attr[:0]
+	for _, a := range el.Attr {
+		rule, ok := rules[a.Key]
+		if !ok {
+			rule, ok = globalAttrs[a.Key]
+		}
+		if !ok || a.Namespace != "" || a.Key == "rel" && el.Data == "a" ||
+			rule.pattern != nil && !rule.pattern.MatchString(a.Val) {
+			continue
+		}
+		if rule.url || urlAttrs[a.Key] {
+			v, ok := safeURL(base, a.Val, el.Data == "img" && a.Key == "src")
+			if !ok {
+				continue
+			}
+			a.Val = v
+		}
+		attrs = append(attrs, a)
+	}
+	return attrs
+}
+
+// keepText moves the text below foreign element n before at, in order,
+// leaving out that of scripts and styles.
+func keepText(parent, at, n *html.Node) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.TextNode:
+			parent.InsertBefore(&html.Node{Type: html.TextNode, Data: c.Data}, at)
+		case c.Type == html.ElementNode && c.Data != "script" && c.Data != "style":
+			keepText(parent, at, c)
+		}
 	}
 }
 
@@ -126,32 +202,15 @@ func hasAttr(n *html.Node, key string) bool {
 	return false
 }
 
-// fixTag makes the URLs of one element absolute, drops those that cannot be,
-// and sets rel on links.
-func fixTag(n *html.Node, base *url.URL) {
-	if n.Data == "bdo" {
-		// Kept by bluemonday, but the feed validator reports bdo as a
-		// security risk: a span keeps its direction.
-		n.Data, n.DataAtom = "span", atom.Span
+// safeURL is absolute, refusing as bluemonday does an empty URL, a bare
+// "#", and a URL with white space inside it (but for data: URLs, which
+// absolute checks whole).
+func safeURL(base *url.URL, ref string, image bool) (string, bool) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || ref == "#" || !strings.HasPrefix(ref, "data:") && strings.ContainsAny(ref, " \t\n") {
+		return "", false
 	}
-	attrs := n.Attr[:0]
-	for _, a := range n.Attr {
-		if urlAttrs[a.Key] {
-			v, ok := absolute(base, a.Val, n.Data == "img" && a.Key == "src")
-			if !ok {
-				continue
-			}
-			a.Val = v
-		}
-		if n.Data == "a" && a.Key == "rel" {
-			continue // replaced below
-		}
-		attrs = append(attrs, a)
-	}
-	n.Attr = attrs
-	if n.Data == "a" {
-		n.Attr = append(n.Attr, html.Attribute{Key: "rel", Val: "noopener noreferrer"})
-	}
+	return absolute(base, ref, image)
 }
 
 // absolute resolves ref against base. It keeps http, https and mailto URLs,

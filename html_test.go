@@ -35,6 +35,24 @@ func TestSafeHTML(t *testing.T) {
 		{"unclosed tags closed", `<p><b>bold<p>next`, `<p><b>bold</b></p><p><b>next</b></p>`},
 		{"stray end tag dropped", `a</div>b`, `ab`},
 		{"bdo becomes a span", `<bdo dir="rtl">نص</bdo>`, `<span dir="rtl">نص</span>`},
+		{"svg keeps its text only", `<svg><script>alert(1)</script><a href="javascript:x">t</a><style>s</style></svg>`, `t`},
+		{"math keeps its text only", `<math><mi><style><img src=x onerror=alert(1)></style>m</mi></math>`, `m`},
+		{"noscript dropped whole", `<noscript><p>n</p></noscript>ok`, `ok`},
+		{"noscript ends where a browser ends it", `<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>ok`, `<img src="https://news.example/2024/03/x"/>&#34;&gt;ok`},
+		{"template dropped, as browsers do not show it", `<template><script>x</script><b>y</b></template>z`, `z`},
+		{"textarea's markup is text", `<textarea><script>alert(1)</script></textarea>`, `&lt;script&gt;alert(1)&lt;/script&gt;`},
+		{"video frame loses its content", `<iframe src="https://www.youtube.com/embed/x"><script>alert(1)</script></iframe>`, `<iframe src="https://www.youtube.com/embed/x"></iframe>`},
+		{"frame without a player dropped", `<iframe width="5" height="5">text</iframe>after`, `after`},
+		{"only allowed attributes", `<p style="x" class="c" id="ok" onclick="y">t</p>`, `<p id="ok">t</p>`},
+		{"srcset dropped", `<img src="x.png" srcset="https://evil.example/ 2x">`, `<img src="https://news.example/2024/03/x.png"/>`},
+		{"attribute pattern", `<td colspan="2" rowspan="x">t</td>`, `t`},
+		{"table cell attributes", `<table><tr><td colspan="2" rowspan="x">t</td></tr></table>`, `<table><tbody><tr><td colspan="2">t</td></tr></tbody></table>`},
+		{"empty link unwrapped", `<a href="">x</a> <a href="#">y</a>`, `x y`},
+		{"link with spaces unwrapped", `<a href="https://a.example/x y">x</a>`, `x`},
+		{"unknown element unwrapped", `<center><font color="red">c</font></center>`, `c`},
+		{"comment dropped", `a<!-- <script>x</script> -->b`, `ab`},
+		{"blockquote kept", `<blockquote cite="/src">q</blockquote>`, `<blockquote cite="https://news.example/src">q</blockquote>`},
+		{"control character from an entity removed", `<p>c&#2;d</p>`, `<p>cd</p>`},
 		{"mailto kept", `<a href="mailto:ed@news.example">ed</a>`, `<a href="mailto:ed@news.example" rel="noopener noreferrer">ed</a>`},
 	}
 	for _, tc := range tests {
@@ -70,6 +88,9 @@ func FuzzSafeHTML(f *testing.F) {
 			if slow := safeMarkup(trimmed, base); slow != out {
 				t.Fatalf("SafeHTML(%q) = %q, but the sanitizer and the parser make %q", s, out, slow)
 			}
+		}
+		if strict := bluemondaySafeHTML(out, base); strict != out {
+			t.Fatalf("bluemonday's policy removes from SafeHTML(%q) = %q:\n%q", s, out, strict)
 		}
 	})
 }
