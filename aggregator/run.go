@@ -1,7 +1,6 @@
 package aggregator
 
 import (
-	"cmp"
 	"container/heap"
 	"context"
 	"errors"
@@ -37,24 +36,18 @@ func (p *Poller) Feeds() []feedmux.Feed {
 // returns after every poll it started has finished, with nil when ctx was
 // canceled.
 func (p *Poller) Run(ctx context.Context) error {
-	concurrency, perHost := p.concurrency(), p.perHost()
-	var (
-		wg       sync.WaitGroup
-		done     = make(chan job, concurrency)
-		queue    schedule
-		inFlight = map[string]bool{}
-		hosts    = map[string]int{}   // polls in flight per host
-		waiting  = map[string][]job{} // due, held back by their host's limit
-		current  = map[string]feedmux.Feed{}
-		timer    = time.NewTimer(time.Hour)
-		pause    = storagePause{retry: cmp.Or(p.StorageRetry, DefaultStorageRetry), log: p.log}
-		unsynced []feedmux.Feed // given by SetFeeds, not yet stored
-		first    = firstCycle{ready: &p.ready}
-	)
-	defer timer.Stop()
+	var wg sync.WaitGroup
 	defer wg.Wait()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // before wg.Wait: it ends grouping when Run returns an error
+	s := p.newRunState(&wg)
+	p.startCompanions(ctx, &wg)
+	return s.loop(ctx)
+}
+
+// startCompanions starts the work Run does beside polling, each part that
+// is configured: story grouping, pages and push subscriptions.
+func (p *Poller) startCompanions(ctx context.Context, wg *sync.WaitGroup) {
 	if p.Stories != nil {
 		wg.Add(1)
 		go func() {
@@ -75,67 +68,6 @@ func (p *Poller) Run(ctx context.Context) error {
 			defer wg.Done()
 			p.runPush(ctx)
 		}()
-	}
-	for {
-		now := p.Now()
-		pause.observe(p.db.WriteHealth(), now)
-		if unsynced != nil && !pause.paused {
-			if err := p.syncFeeds(ctx, &unsynced); err != nil {
-				return stopped(err)
-			}
-		}
-		for len(inFlight) < concurrency && queue.Len() > 0 && !queue[0].due.After(now) && pause.allow(now, len(inFlight)) {
-			j := heap.Pop(&queue).(job)
-			if _, ok := current[j.feed.URL]; !ok {
-				continue // removed since it was queued
-			}
-			host := hostOf(j.feed.URL)
-			if hosts[host] >= perHost {
-				waiting[host] = append(waiting[host], j)
-				continue
-			}
-			hosts[host]++
-			inFlight[j.feed.URL] = true
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				done <- p.pollJob(ctx, j, now)
-			}()
-		}
-		var wake <-chan time.Time
-		if len(inFlight) < concurrency && queue.Len() > 0 && (!pause.paused || len(inFlight) == 0) {
-			timer.Reset(max(queue[0].due.Sub(p.Now()), pause.wait(p.Now())))
-			wake = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case j := <-done:
-			delete(inFlight, j.feed.URL)
-			first.polled(j.feed.URL)
-			host := hostOf(j.feed.URL)
-			hosts[host]--
-			if w := waiting[host]; len(w) > 0 {
-				heap.Push(&queue, w[0]) // still due: it goes first
-				waiting[host] = w[1:]
-			}
-			if f, ok := current[j.feed.URL]; ok && !j.gone {
-				heap.Push(&queue, job{feed: f, due: j.due})
-			}
-		case feeds := <-p.feeds:
-			unsynced = feeds
-			if err := p.syncFeeds(ctx, &unsynced); err != nil {
-				return stopped(err)
-			}
-			var err error
-			current, queue, err = p.plan(ctx, feeds, inFlight)
-			clear(waiting)
-			if err != nil {
-				return stopped(err)
-			}
-			first.planned(queue, current, now)
-		case <-wake:
-		}
 	}
 }
 

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
-	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -55,12 +52,7 @@ func (h busyLog) WithGroup(string) slog.Handler            { return h }
 // the goal, p99 under 50 ms on 2 cores, depends on the machine.
 func runLoad(dur time.Duration, clients int) error {
 	const n, m = 1000, 50
-	if path := os.Getenv("FEEDMUX_LOAD_PROFILE"); path != "" {
-		if f, err := os.Create(path); err == nil {
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
-		}
-	}
+	defer startLoadProfile()()
 	f, err := newFarm(n, m)
 	if err != nil {
 		return err
@@ -78,22 +70,8 @@ func runLoad(dur time.Duration, clients int) error {
 		return err
 	}
 	defer db.Close()
-	var busy, polls, pollErrors atomic.Int64
-	logger := slog.New(busyLog{busy: &busy, polls: &polls})
-	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-load"}), logger)
-	p.Concurrency, p.PerHost = 8, 8
-	p.SetIntervals(time.Second, 0)
-	p.Stories = aggregator.NewGrouper(aggregator.DefaultStoryConfig)
-	srv := server.New(db, logger)
-	srv.Configure(server.Config{MaxAge: server.DefaultMaxAge, RenderInterval: server.DefaultRenderInterval})
-	p.OnChange = srv.Invalidate
-	p.OnPoll = func(_ feedmux.Feed, _ aggregator.Result, err error, _ time.Duration) {
-		polls.Add(1)
-		if err != nil && ctx.Err() == nil {
-			pollErrors.Add(1)
-			log.Printf("poll error: %v", err)
-		}
-	}
+	var c loadCounts
+	p, srv := newLoadDaemon(ctx, db, &c)
 	feeds := make([]feedmux.Feed, n)
 	for i := range feeds {
 		feeds[i] = feedmux.Feed{URL: f.feedURL(i), Tags: []string{f.tag(i)}, Interval: 2 * time.Second}
@@ -111,9 +89,63 @@ func runLoad(dur time.Duration, clients int) error {
 	defer srv.Shutdown(context.Background())
 	base := "http://" + srv.Addr().String()
 
-	// After the cold ingest of 50,000 items, every feed is polled every
-	// 2 s and grows one item every 10 s, a tenth of the feeds each second
-	// (100 new items a second): ingest never rests.
+	stopGrowing := growFarm(ctx, f)
+	lat, failures := readTags(base, f.tags, clients, dur)
+	cancel()
+	<-ran // polls in flight finish before the final pass
+	stopGrowing()
+	printLoad(dur, clients, lat, len(failures), &c)
+	lost, twice, err := finalPass(p, db, f, feeds, &c.pollErrors)
+	if err != nil {
+		return err
+	}
+	return c.verdict(failures, lost, twice)
+}
+
+// startLoadProfile starts a CPU profile into the file FEEDMUX_LOAD_PROFILE
+// names, if any, and returns what stops it.
+func startLoadProfile() (stop func()) {
+	if path := os.Getenv("FEEDMUX_LOAD_PROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			return pprof.StopCPUProfile
+		}
+	}
+	return func() {}
+}
+
+// loadCounts are what the load check counts during its run: log records
+// of a locked database, polls, and failed polls.
+type loadCounts struct {
+	busy, polls, pollErrors atomic.Int64
+}
+
+// newLoadDaemon returns the poller and the server of the load check, on db,
+// counting into c; polls that fail before ctx ends count as errors.
+func newLoadDaemon(ctx context.Context, db *sqlite.DB, c *loadCounts) (*aggregator.Poller, *server.Server) {
+	logger := slog.New(busyLog{busy: &c.busy, polls: &c.polls})
+	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-load"}), logger)
+	p.Concurrency, p.PerHost = 8, 8
+	p.SetIntervals(time.Second, 0)
+	p.Stories = aggregator.NewGrouper(aggregator.DefaultStoryConfig)
+	srv := server.New(db, logger)
+	srv.Configure(server.Config{MaxAge: server.DefaultMaxAge, RenderInterval: server.DefaultRenderInterval})
+	p.OnChange = srv.Invalidate
+	p.OnPoll = func(_ feedmux.Feed, _ aggregator.Result, err error, _ time.Duration) {
+		c.polls.Add(1)
+		if err != nil && ctx.Err() == nil {
+			c.pollErrors.Add(1)
+			log.Printf("poll error: %v", err)
+		}
+	}
+	return p, srv
+}
+
+// growFarm has the farm's feeds grow until stop is called, which waits for the
+// growth to end. After the cold ingest of 50,000 items, every feed is
+// polled every 2 s and grows one item every 10 s, a tenth of the feeds
+// each second (100 new items a second): ingest never rests.
+func growFarm(ctx context.Context, f *farm) (stop func()) {
 	growCtx, stopGrowing := context.WithCancel(ctx)
 	grown := make(chan struct{})
 	go func() {
@@ -129,30 +161,33 @@ func runLoad(dur time.Duration, clients int) error {
 			}
 		}
 	}()
+	return func() {
+		stopGrowing()
+		<-grown
+	}
+}
 
-	lat, failures := readTags(base, f.tags, clients, dur)
-	cancel()
-	<-ran // polls in flight finish before the final pass
-	stopGrowing()
-	<-grown
+// printLoad prints the figures of the load check's reading phase: lat, the
+// latencies of the requests that succeeded (sorted here), and the counts.
+func printLoad(dur time.Duration, clients int, lat []time.Duration, failed int, c *loadCounts) {
 	slices.Sort(lat)
 	p50, p99 := time.Duration(0), time.Duration(0)
 	if len(lat) > 0 {
 		p50, p99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}
 	fmt.Printf("load: %s, %d clients: %d requests (%.0f/s), p50 %.2f ms, p99 %.2f ms (goal: under 50 ms on 2 cores), %d failed; ingest: %d polls, %d poll errors, %d SQLITE_BUSY\n",
-		dur, clients, len(lat), float64(len(lat))/dur.Seconds(), ms(p50), ms(p99), len(failures), polls.Load(), pollErrors.Load(), busy.Load())
-	lost, twice, err := finalPass(p, db, f, feeds, &pollErrors)
-	if err != nil {
-		return err
-	}
+		dur, clients, len(lat), float64(len(lat))/dur.Seconds(), ms(p50), ms(p99), failed, c.polls.Load(), c.pollErrors.Load(), c.busy.Load())
+}
+
+// verdict is the load check's result: the first of what went wrong, or nil.
+func (c *loadCounts) verdict(failures []string, lost, twice int) error {
 	switch {
 	case len(failures) > 0:
 		return fmt.Errorf("%d requests failed, first: %s", len(failures), failures[0])
-	case busy.Load() > 0:
-		return fmt.Errorf("%d SQLITE_BUSY in the logs", busy.Load())
-	case pollErrors.Load() > 0:
-		return fmt.Errorf("%d polls failed", pollErrors.Load())
+	case c.busy.Load() > 0:
+		return fmt.Errorf("%d SQLITE_BUSY in the logs", c.busy.Load())
+	case c.pollErrors.Load() > 0:
+		return fmt.Errorf("%d polls failed", c.pollErrors.Load())
 	case lost > 0 || twice > 0:
 		return fmt.Errorf("%d items the sources published are not stored, %d stored more than once", lost, twice)
 	}
@@ -195,79 +230,4 @@ func finalPass(p *aggregator.Poller, db feedmux.Store, f *farm, feeds []feedmux.
 	}
 	fmt.Printf("final pass: %d items published, %d stored\n", published, items)
 	return lost, twice, nil
-}
-
-// readTags has clients readers ask for the tag feeds t0 … t{tags-1} at
-// base for dur, each about ten times a second, half of them
-// conditionally. It prints the latencies of each 10 s and returns them all,
-// and the requests that failed.
-func readTags(base string, tags, clients int, dur time.Duration) (lat []time.Duration, failures []string) {
-	tr := &http.Transport{MaxIdleConns: clients, MaxIdleConnsPerHost: clients}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		finish  = time.Now().Add(dur)
-		started = time.Now()
-		phases  = map[int][]time.Duration{} // by 10 s of the run
-	)
-	for c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(c), 7))
-			var mine []time.Duration
-			etags := map[string]string{}
-			// Each reader asks every 100 ms or so, as a busy reader farm
-			// would: latency is measured under a load, not at saturation.
-			tick := time.NewTicker(time.Duration(80+rng.IntN(40)) * time.Millisecond)
-			defer tick.Stop()
-			for time.Now().Before(finish) {
-				<-tick.C
-				path := fmt.Sprintf("/tags/t%d.%s", rng.IntN(tags), [...]string{"atom", "rss", "json"}[rng.IntN(3)])
-				req, _ := http.NewRequest("GET", base+path, nil)
-				if e := etags[path]; e != "" && rng.IntN(2) == 0 {
-					req.Header.Set("If-None-Match", e) // half the readers poll conditionally
-				}
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					mu.Lock()
-					failures = append(failures, err.Error())
-					mu.Unlock()
-					continue
-				}
-				discard(resp.Body)
-				resp.Body.Close()
-				// A tag not ingested yet is a 404 until its first items land.
-				if resp.StatusCode != 200 && resp.StatusCode != 304 && resp.StatusCode != 404 {
-					mu.Lock()
-					failures = append(failures, path+": "+resp.Status)
-					mu.Unlock()
-					continue
-				}
-				etags[path] = resp.Header.Get("ETag")
-				took := time.Since(t0)
-				mine = append(mine, took)
-				mu.Lock()
-				phase := int(time.Since(started) / (10 * time.Second))
-				phases[phase] = append(phases[phase], took)
-				mu.Unlock()
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	// The latencies of each 10 s: does the cold ingest or the steady
-	// growth make the tail?
-	for k := 0; k < len(phases); k++ {
-		if l := phases[k]; len(l) > 0 {
-			slices.Sort(l)
-			fmt.Printf("phase %d (%d-%d s): %d requests, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-				k, 10*k, 10*k+10, len(l), ms(l[len(l)/2]), ms(l[len(l)*99/100]), ms(l[len(l)-1]))
-		}
-	}
-	return lat, failures
 }

@@ -20,117 +20,123 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/feedmux/feedmux/storage/postgres/pgtest"
 )
 
-// Result is what one size measured; the JSON output is a list of them.
-type Result struct {
-	Feeds, ItemsPerFeed int
-	Items               int     // stored by the cold ingest
-	FloorSeconds        float64 // fetch + gofeed parse only
-	IngestSeconds       float64 // fetch, parse, normalize, sanitize, tag, store, group
-	IngestItemsPerSec   float64
-	RatioToFloor        float64
-	NotModifiedSeconds  float64 // the second pass, everything 304
-	NotModifiedCPU      float64 // CPU seconds of that pass
-	WarmSeconds         float64 // the third pass: no 304, every body downloaded and parsed again, nothing new
-	WarmCPU             float64 // CPU seconds of that pass
-	WarmRatioToFloor    float64
-	IngestCPU           float64 // CPU seconds of the cold ingest
-	FloorCPU            float64 // CPU seconds of the floor
-	CPUPer1000Feeds     float64
-	PeakRSSMB           float64 // VmHWM of the ingesting process
-	LiveHeapMB          float64 // the Go heap in use after the cold ingest, collected
-	DBBytesPerItem      float64
-	PerFeedMillis       float64 // cold ingest time per feed
-	Serving             []Serving
-}
-
-// Serving is one serving measurement.
-type Serving struct {
-	Case      string // "200", "200 gzip", "304", "304 gzip"
-	Requests  int
-	Errors    int
-	RPS       float64
-	P50Millis float64
-	P99Millis float64
-	Clients   int
-	BodyBytes int
-	ToBare    float64 // requests per second against the bare Go server's, same case
+// options are the command's flags.
+type options struct {
+	feeds, items, concurrency, clients int
+	matrix                             bool
+	serveFor, load                     time.Duration
+	jsonOut                            string
+	worker, farmURL, dbPath            string
+	cpuProfile, profile                string
+	headlines                          int
+	pg                                 bool
+	instances                          int
+	instance                           string
 }
 
 func main() {
-	var (
-		feeds       = flag.Int("feeds", 500, "number of feeds in the farm")
-		items       = flag.Int("items", 50, "items per feed")
-		matrix      = flag.Bool("matrix", false, "run 50x50, 500x50, 2000x50 and 10000x20")
-		concurrency = flag.Int("concurrency", 8, "polls in flight")
-		clients     = flag.Int("clients", 64, "concurrent HTTP clients for the serving measurement")
-		serveFor    = flag.Duration("serve", 3*time.Second, "duration of each serving measurement")
-		jsonOut     = flag.String("json", "", "also write the results as JSON to this file")
-		load        = flag.Duration("load", 0, "run the load-while-ingesting check for this long instead")
-		worker      = flag.String("worker", "", "internal: run one measurement in this process (floor or ingest)")
-		farmURL     = flag.String("farm", "", "internal: the farm's URL")
-		dbPath      = flag.String("db", "", "internal: the database of the ingest worker")
-		cpuProfile  = flag.String("cpuprofile", "", "write the ingest worker's CPU profile to this file")
-		profileFlag = flag.String("profile", "all", "what -cpuprofile covers: all (the ingest worker's whole run), cold (its cold ingest only) or warm (its pass where nothing answers 304)")
-		headlines   = flag.Int("headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
-		pg          = flag.Bool("pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
-		instances   = flag.Int("instances", 0, "measure a cold ingest by one process and by this many processes together on one PostgreSQL database (feeds per second in all) instead")
-		instance    = flag.String("instance", "", "internal: the name of a shared worker")
-	)
-	flag.Usage = func() {
-		fmt.Fprint(os.Stderr, "Usage: go run ./bench [flags]\n\nMeasures feedmux against a loopback farm of generated feeds and prints a Markdown table.\n\nFlags:\n")
-		flag.PrintDefaults()
-	}
-	flag.Parse()
+	o := parseFlags()
 	log.SetFlags(0)
 	switch {
-	case *worker == "shared":
-		f := &farm{n: *feeds, m: *items, tags: max(1, *feeds/10), URL: *farmURL}
-		r, err := sharedWorker(f, *concurrency, *dbPath, *instance)
-		if err != nil {
+	case o.worker == "shared":
+		if err := runSharedWorker(o); err != nil {
 			log.Fatal(err)
 		}
-		json.NewEncoder(os.Stdout).Encode(r)
 		return
-	case *instances > 0:
-		table, err := measureShared(*feeds, *items, *instances, *concurrency)
+	case o.instances > 0:
+		table, err := measureShared(o.feeds, o.items, o.instances, o.concurrency)
 		if err != nil {
 			log.Fatal(err)
 		}
 		fmt.Print(table)
 		return
-	case *worker != "":
-		if *cpuProfile != "" && *worker == "ingest" {
-			f, err := os.Create(*cpuProfile)
-			if err != nil {
-				log.Fatal(err)
-			}
-			if *profileFlag == "cold" || *profileFlag == "warm" {
-				passProfile, profilePass = f, *profileFlag
-			} else {
-				pprof.StartCPUProfile(f)
-				defer pprof.StopCPUProfile()
-			}
+	case o.worker != "":
+		if err := runWorkerProcess(o); err != nil {
+			log.Fatal(err)
 		}
-		runWorker(*worker, *farmURL, *feeds, *items, *concurrency, *clients, *serveFor, *dbPath)
 		return
-	case *load > 0:
-		if err := runLoad(*load, *clients); err != nil {
+	case o.load > 0:
+		if err := runLoad(o.load, o.clients); err != nil {
 			log.Fatalf("load check failed: %v", err)
 		}
 		return
 	}
+	measureSizes(o)
+}
+
+// parseFlags reads the command's flags.
+func parseFlags() options {
+	var o options
+	flag.IntVar(&o.feeds, "feeds", 500, "number of feeds in the farm")
+	flag.IntVar(&o.items, "items", 50, "items per feed")
+	flag.BoolVar(&o.matrix, "matrix", false, "run 50x50, 500x50, 2000x50 and 10000x20")
+	flag.IntVar(&o.concurrency, "concurrency", 8, "polls in flight")
+	flag.IntVar(&o.clients, "clients", 64, "concurrent HTTP clients for the serving measurement")
+	flag.DurationVar(&o.serveFor, "serve", 3*time.Second, "duration of each serving measurement")
+	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
+	flag.DurationVar(&o.load, "load", 0, "run the load-while-ingesting check for this long instead")
+	flag.StringVar(&o.worker, "worker", "", "internal: run one measurement in this process (floor or ingest)")
+	flag.StringVar(&o.farmURL, "farm", "", "internal: the farm's URL")
+	flag.StringVar(&o.dbPath, "db", "", "internal: the database of the ingest worker")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the ingest worker's CPU profile to this file")
+	flag.StringVar(&o.profile, "profile", "all", "what -cpuprofile covers: all (the ingest worker's whole run), cold (its cold ingest only) or warm (its pass where nothing answers 304)")
+	flag.IntVar(&o.headlines, "headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
+	flag.BoolVar(&o.pg, "pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
+	flag.IntVar(&o.instances, "instances", 0, "measure a cold ingest by one process and by this many processes together on one PostgreSQL database (feeds per second in all) instead")
+	flag.StringVar(&o.instance, "instance", "", "internal: the name of a shared worker")
+	flag.Usage = func() {
+		fmt.Fprint(os.Stderr, "Usage: go run ./bench [flags]\n\nMeasures feedmux against a loopback farm of generated feeds and prints a Markdown table.\n\nFlags:\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	return o
+}
+
+// runSharedWorker runs one shared worker of -instances in this process and
+// prints its result as JSON.
+func runSharedWorker(o options) error {
+	f := &farm{n: o.feeds, m: o.items, tags: max(1, o.feeds/10), URL: o.farmURL}
+	r, err := sharedWorker(f, o.concurrency, o.dbPath, o.instance)
+	if err != nil {
+		return err
+	}
+	json.NewEncoder(os.Stdout).Encode(r)
+	return nil
+}
+
+// runWorkerProcess runs one measurement, floor or ingest, in this process,
+// the ingest under the CPU profile -cpuprofile asks for.
+func runWorkerProcess(o options) error {
+	if o.cpuProfile != "" && o.worker == "ingest" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if o.profile == "cold" || o.profile == "warm" {
+			passProfile, profilePass = f, o.profile
+		} else {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	runWorker(o.worker, o.farmURL, o.feeds, o.items, o.concurrency, o.clients, o.serveFor, o.dbPath)
+	return nil
+}
+
+// measureSizes measures each size asked for, on SQLite or on a private
+// PostgreSQL cluster, prints the table and writes the JSON when asked. It
+// exits on an error, stopping the cluster first when a measurement fails.
+func measureSizes(o options) {
 	newDB := func(dir string) (string, error) { return filepath.Join(dir, "bench.db"), nil }
 	stop := func() {}
-	if *pg {
+	if o.pg {
 		cluster, err := pgtest.Start()
 		if err != nil {
 			log.Fatalf("PostgreSQL: %v", err)
@@ -143,25 +149,25 @@ func main() {
 			return cluster.CreateDatabase(context.Background(), "bench"+strconv.Itoa(seq))
 		}
 	}
-	sizes := [][2]int{{*feeds, *items}}
-	if *matrix {
+	sizes := [][2]int{{o.feeds, o.items}}
+	if o.matrix {
 		sizes = [][2]int{{50, 50}, {500, 50}, {2000, 50}, {10000, 20}}
 	}
 	var results []Result
 	for _, s := range sizes {
 		log.Printf("measuring %d feeds x %d items ...", s[0], s[1])
-		profileOf = *profileFlag
-		r, err := measureSize(s[0], s[1], *headlines, *concurrency, *clients, *serveFor, *cpuProfile, newDB)
+		profileOf = o.profile
+		r, err := measureSize(s[0], s[1], o.headlines, o.concurrency, o.clients, o.serveFor, o.cpuProfile, newDB)
 		if err != nil {
 			stop() // log.Fatal skips the deferred one
 			log.Fatal(err)
 		}
 		results = append(results, r)
 	}
-	fmt.Print(markdown(results, *concurrency, *clients))
-	if *jsonOut != "" {
+	fmt.Print(markdown(results, o.concurrency, o.clients))
+	if o.jsonOut != "" {
 		data, _ := json.MarshalIndent(results, "", "  ")
-		if err := os.WriteFile(*jsonOut, data, 0o644); err != nil {
+		if err := os.WriteFile(o.jsonOut, data, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -226,33 +232,6 @@ func runChildInto(args []string, into any) error {
 		return err
 	}
 	return json.Unmarshal(out.Bytes(), into)
-}
-
-func markdown(results []Result, concurrency, clients int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %d cores (GOMAXPROCS %d), %s/%s, %s. Polls in flight: %d. Serving: %d concurrent clients, keep-alive.\n\n",
-		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), concurrency, clients)
-	b.WriteString("| feeds × items | items | floor (fetch+parse) | cold ingest | items/s | ratio to floor | CPU: ingest / floor | per feed | 304 pass | 304 CPU / 1000 feeds | warm pass, no 304 | warm / floor | peak RSS | live heap | DB bytes/item |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %d × %d | %d | %.2f s | %.2f s | %.0f | %.2f× | %.1f / %.1f s | %.2f ms | %.2f s | %.2f s | %.2f s | %.2f× | %.0f MB | %.0f MB | %.0f |\n",
-			r.Feeds, r.ItemsPerFeed, r.Items, r.FloorSeconds, r.IngestSeconds, r.IngestItemsPerSec, r.RatioToFloor,
-			r.IngestCPU, r.FloorCPU, r.PerFeedMillis, r.NotModifiedSeconds, r.CPUPer1000Feeds,
-			r.WarmSeconds, r.WarmRatioToFloor, r.PeakRSSMB, r.LiveHeapMB, r.DBBytesPerItem)
-	}
-	b.WriteString("\nServing a cached 50-item per-tag Atom feed (`/tags/t0.atom`):\n\n")
-	b.WriteString("| feeds × items | case | requests/s | × bare Go server | p50 | p99 | errors | body bytes |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, r := range results {
-		for _, s := range r.Serving {
-			ratio := ""
-			if s.ToBare > 0 {
-				ratio = fmt.Sprintf("%.2f×", s.ToBare)
-			}
-			fmt.Fprintf(&b, "| %d × %d | %s | %.0f | %s | %.2f ms | %.2f ms | %d | %d |\n",
-				r.Feeds, r.ItemsPerFeed, s.Case, s.RPS, ratio, s.P50Millis, s.P99Millis, s.Errors, s.BodyBytes)
-		}
-	}
-	return b.String()
 }
 
 // discard reads a body to the end.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,8 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/feedmux/feedmux"
 )
 
 // Metrics are what /metrics reports, in the Prometheus text format.
@@ -33,101 +30,103 @@ type Metrics struct {
 	pushRejected  prometheus.Counter
 }
 
-// MetricsSource answers the gauges read at each scrape.
-type MetricsSource interface {
-	// FeedHealth counts the configured feeds by health: ok, failing, gone.
-	FeedHealth(ctx context.Context) (map[string]int, error)
-	// Size is the database's size on disk in bytes.
-	Size() (int64, error)
-	// WriteHealth says whether the database takes writes.
-	WriteHealth() feedmux.WriteHealth
-	// UngroupedCount is the number of items waiting for story grouping.
-	UngroupedCount(ctx context.Context) (int, error)
-	// PagesWaiting is the number of items whose article page waits to be
-	// fetched.
-	PagesWaiting(ctx context.Context) (int, error)
-}
-
 // NewMetrics registers feedmux's metrics, the Go runtime's and the
 // process's.
 func NewMetrics(src MetricsSource) *Metrics {
-	m := &Metrics{
-		reg: prometheus.NewRegistry(),
-		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "feedmux_polls_total",
-			Help: "Polls of source feeds by result: ok, not_modified or error, and for errors their kind.",
-		}, []string{"result", "error_kind"}),
-		pollDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "feedmux_poll_duration_seconds",
-			Help:    "Time one poll took: fetch, parse and store.",
-			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}),
-		fetchedBytes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "feedmux_fetched_bytes_total",
-			Help: "Bytes of feed bodies fetched, after decompression.",
-		}),
-		itemsInserted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "feedmux_items_inserted_total",
-			Help: "Items stored for the first time.",
-		}),
-		itemsUpdated: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "feedmux_items_updated_total",
-			Help: "Stored items rewritten because their source changed them.",
-		}),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "feedmux_output_requests_total",
-			Help: "Requests for output feeds by format (atom, rss, json) and HTTP status.",
-		}, []string{"format", "status"}),
-		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "feedmux_render_cache_hits_total",
-			Help: "Output feed requests answered from the render cache.",
-		}),
-		cacheMisses: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "feedmux_render_cache_misses_total",
-			Help: "Output feed requests that rendered the feed.",
-		}),
-		pages: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "feedmux_pages_total",
-			Help: "Article pages of full_content feeds' items by result: fetched (and extracted) or failed.",
-		}, []string{"result"}),
-		pageExtract: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "feedmux_page_extract_seconds",
-			Help:    "Time taken to extract the article and metadata from one fetched page.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
-		}),
-		hubDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "feedmux_websub_deliveries_total",
-			Help: "Content distributions of feedmux's hub to its subscribers by result: ok, failed (tried again later) or dropped (failed for the last time: the subscription ended).",
-		}, []string{"result"}),
-		hubVerified: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "feedmux_websub_verifications_total",
-			Help: "Verifications of intent of feedmux's hub by result: confirmed or failed.",
-		}, []string{"result"}),
-		pushAccepted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "feedmux_push_accepted_total",
-			Help: "Documents WebSub hubs pushed that were signed with the subscription's secret, and read and stored.",
-		}),
-		pushRejected: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "feedmux_push_rejected_total",
-			Help: "Documents pushed to a WebSub callback that were discarded: a wrong or missing X-Hub-Signature, or a document that did not read.",
-		}),
-	}
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.makePollMetrics()
+	m.makeOutputMetrics()
+	m.makePageMetrics()
+	m.makeWebSubMetrics()
 	m.reg.MustRegister(m.polls, m.pollDuration, m.fetchedBytes, m.itemsInserted, m.itemsUpdated,
 		m.requests, m.cacheHits, m.cacheMisses, m.pages, m.pageExtract, m.hubDeliveries, m.hubVerified,
 		m.pushAccepted, m.pushRejected,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&sourceCollector{src: src,
-			feeds: prometheus.NewDesc("feedmux_feeds", "Configured source feeds by health: ok, failing, gone.", []string{"state"}, nil),
-			size:  prometheus.NewDesc("feedmux_database_bytes", "Size of the SQLite database on disk, write-ahead log included.", nil, nil),
-			writeFault: prometheus.NewDesc("feedmux_database_write_failing",
-				"1 while the database cannot be written (full disk, read-only file system, I/O error, size limit): nothing new is stored and polling is paused; 0 otherwise.", nil, nil),
-			writeFailures: prometheus.NewDesc("feedmux_database_write_failures_total",
-				"Write transactions that failed for a reason of the machine's since the start.", nil, nil),
-			ungrouped: prometheus.NewDesc("feedmux_stories_waiting",
-				"Stored items waiting for story grouping, which runs beside polling; they show alone in the stories view until grouped.", nil, nil),
-			pagesWaiting: prometheus.NewDesc("feedmux_pages_waiting",
-				"Items of full_content feeds whose article page is yet to be fetched (retries included); they show their feed's text until then.", nil, nil),
-		})
+		newSourceCollector(src))
+	m.initLabels()
+	return m
+}
+
+// makePollMetrics makes the metrics of polls: their results, durations,
+// bytes and items.
+func (m *Metrics) makePollMetrics() {
+	m.polls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "feedmux_polls_total",
+		Help: "Polls of source feeds by result: ok, not_modified or error, and for errors their kind.",
+	}, []string{"result", "error_kind"})
+	m.pollDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "feedmux_poll_duration_seconds",
+		Help:    "Time one poll took: fetch, parse and store.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	})
+	m.fetchedBytes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "feedmux_fetched_bytes_total",
+		Help: "Bytes of feed bodies fetched, after decompression.",
+	})
+	m.itemsInserted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "feedmux_items_inserted_total",
+		Help: "Items stored for the first time.",
+	})
+	m.itemsUpdated = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "feedmux_items_updated_total",
+		Help: "Stored items rewritten because their source changed them.",
+	})
+}
+
+// makeOutputMetrics makes the metrics of output feed requests and the
+// render cache.
+func (m *Metrics) makeOutputMetrics() {
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "feedmux_output_requests_total",
+		Help: "Requests for output feeds by format (atom, rss, json) and HTTP status.",
+	}, []string{"format", "status"})
+	m.cacheHits = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "feedmux_render_cache_hits_total",
+		Help: "Output feed requests answered from the render cache.",
+	})
+	m.cacheMisses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "feedmux_render_cache_misses_total",
+		Help: "Output feed requests that rendered the feed.",
+	})
+}
+
+// makePageMetrics makes the metrics of article pages.
+func (m *Metrics) makePageMetrics() {
+	m.pages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "feedmux_pages_total",
+		Help: "Article pages of full_content feeds' items by result: fetched (and extracted) or failed.",
+	}, []string{"result"})
+	m.pageExtract = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "feedmux_page_extract_seconds",
+		Help:    "Time taken to extract the article and metadata from one fetched page.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	})
+}
+
+// makeWebSubMetrics makes the metrics of feedmux's hub and of the documents
+// other hubs push.
+func (m *Metrics) makeWebSubMetrics() {
+	m.hubDeliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "feedmux_websub_deliveries_total",
+		Help: "Content distributions of feedmux's hub to its subscribers by result: ok, failed (tried again later) or dropped (failed for the last time: the subscription ended).",
+	}, []string{"result"})
+	m.hubVerified = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "feedmux_websub_verifications_total",
+		Help: "Verifications of intent of feedmux's hub by result: confirmed or failed.",
+	}, []string{"result"})
+	m.pushAccepted = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "feedmux_push_accepted_total",
+		Help: "Documents WebSub hubs pushed that were signed with the subscription's secret, and read and stored.",
+	})
+	m.pushRejected = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "feedmux_push_rejected_total",
+		Help: "Documents pushed to a WebSub callback that were discarded: a wrong or missing X-Hub-Signature, or a document that did not read.",
+	})
+}
+
+// initLabels makes every label value exist from the start, so a rate over
+// it works before the first event.
+func (m *Metrics) initLabels() {
 	m.pages.WithLabelValues("fetched")
 	for _, r := range []string{"ok", "failed", "dropped"} {
 		m.hubDeliveries.WithLabelValues(r)
@@ -136,11 +135,8 @@ func NewMetrics(src MetricsSource) *Metrics {
 	m.hubVerified.WithLabelValues("failed")
 	m.pages.WithLabelValues("failed")
 	m.polls.WithLabelValues("error", "storage")
-	// Every label value exists from the start, so a rate over it works
-	// before the first event.
 	m.polls.WithLabelValues("ok", "")
 	m.polls.WithLabelValues("not_modified", "")
-	return m
 }
 
 // ObservePoll records one poll: its status (304 is not_modified), error
@@ -235,57 +231,4 @@ func (m *Metrics) observeRequest(format string, status int, hit bool) {
 
 func (m *Metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-}
-
-// sourceCollector reads the gauges that live in the database at scrape time.
-type sourceCollector struct {
-	src                       MetricsSource
-	feeds, size, ungrouped    *prometheus.Desc
-	pagesWaiting              *prometheus.Desc
-	writeFault, writeFailures *prometheus.Desc
-}
-
-func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.feeds
-	ch <- c.size
-	ch <- c.writeFault
-	ch <- c.writeFailures
-	ch <- c.ungrouped
-	ch <- c.pagesWaiting
-}
-
-func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
-	// Only stops a hung read: the scraper's own timeout (Prometheus: 10 s)
-	// is the one that should end a slow scrape, not this.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if health, err := c.src.FeedHealth(ctx); err == nil {
-		for _, state := range []string{"ok", "failing", "gone"} {
-			ch <- prometheus.MustNewConstMetric(c.feeds, prometheus.GaugeValue, float64(health[state]), state)
-		}
-	} else {
-		ch <- prometheus.NewInvalidMetric(c.feeds, err)
-	}
-	if n, err := c.src.Size(); err == nil {
-		ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(n))
-	} else {
-		ch <- prometheus.NewInvalidMetric(c.size, err)
-	}
-	h := c.src.WriteHealth()
-	failing := 0.0
-	if h.Err != nil {
-		failing = 1
-	}
-	ch <- prometheus.MustNewConstMetric(c.writeFault, prometheus.GaugeValue, failing)
-	ch <- prometheus.MustNewConstMetric(c.writeFailures, prometheus.CounterValue, float64(h.Failures))
-	if n, err := c.src.UngroupedCount(ctx); err == nil {
-		ch <- prometheus.MustNewConstMetric(c.ungrouped, prometheus.GaugeValue, float64(n))
-	} else {
-		ch <- prometheus.NewInvalidMetric(c.ungrouped, err)
-	}
-	if n, err := c.src.PagesWaiting(ctx); err == nil {
-		ch <- prometheus.MustNewConstMetric(c.pagesWaiting, prometheus.GaugeValue, float64(n))
-	} else {
-		ch <- prometheus.NewInvalidMetric(c.pagesWaiting, err)
-	}
 }
