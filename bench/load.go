@@ -22,7 +22,7 @@ import (
 // busyLog counts log records that mention a locked database.
 type busyLog struct {
 	slog.Handler
-	busy, polls *atomic.Int64
+	busy *atomic.Int64
 }
 
 func (h busyLog) Handle(ctx context.Context, r slog.Record) error {
@@ -123,7 +123,7 @@ type loadCounts struct {
 // newLoadDaemon returns the poller and the server of the load check, on db,
 // counting into c; polls that fail before ctx ends count as errors.
 func newLoadDaemon(ctx context.Context, db *sqlite.DB, c *loadCounts) (*aggregator.Poller, *server.Server) {
-	logger := slog.New(busyLog{busy: &c.busy, polls: &c.polls})
+	logger := slog.New(busyLog{busy: &c.busy})
 	p := aggregator.NewPoller(db, aggregator.NewFetcher(aggregator.FetcherConfig{Timeout: time.Minute, UserAgent: "feedmux-load"}), logger)
 	p.Concurrency, p.PerHost = 8, 8
 	p.SetIntervals(time.Second, 0)

@@ -168,6 +168,7 @@ func measureSizes(o options) {
 	if o.jsonOut != "" {
 		data, _ := json.MarshalIndent(results, "", "  ")
 		if err := os.WriteFile(o.jsonOut, data, 0o644); err != nil {
+			stop() // log.Fatal skips the deferred one
 			log.Fatal(err)
 		}
 	}
