@@ -86,7 +86,7 @@ func parseFlags() options {
 	flag.StringVar(&o.farmURL, "farm", "", "internal: the farm's URL")
 	flag.StringVar(&o.dbPath, "db", "", "internal: the database of the ingest worker")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the ingest worker's CPU profile to this file")
-	flag.StringVar(&o.profile, "profile", "all", "what -cpuprofile covers: all (the ingest worker's whole run), cold (its cold ingest only) or warm (its pass where nothing answers 304)")
+	flag.StringVar(&o.profile, "profile", "all", "what -cpuprofile covers: all (the ingest worker's whole run), cold (its cold ingest only), warm (its pass where nothing answers 304) or serve (its serving measurement)")
 	flag.IntVar(&o.headlines, "headlines", 0, "when set, every item of the farm has one of this many headlines, a number in each (a syndicated wire story)")
 	flag.BoolVar(&o.pg, "pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
 	flag.IntVar(&o.instances, "instances", 0, "measure a cold ingest by one process and by this many processes together on one PostgreSQL database (feeds per second in all) instead")
@@ -119,7 +119,7 @@ func runWorkerProcess(o options) error {
 		if err != nil {
 			return err
 		}
-		if o.profile == "cold" || o.profile == "warm" {
+		if o.profile == "cold" || o.profile == "warm" || o.profile == "serve" {
 			passProfile, profilePass = f, o.profile
 		} else {
 			pprof.StartCPUProfile(f)

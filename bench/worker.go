@@ -28,7 +28,7 @@ import (
 )
 
 // passProfile, when set, receives the CPU profile of one pass alone
-// (-profile cold or warm): profilePass names it.
+// (-profile cold, warm or serve): profilePass names it.
 var (
 	passProfile *os.File
 	profilePass string
@@ -224,7 +224,10 @@ func ingestRun(f *farm, concurrency, clients int, serveFor time.Duration, dbPath
 	if size, err := db.Size(); err == nil && r.Items > 0 {
 		r.DBBytesPerItem = float64(size) / float64(r.Items)
 	}
-	r.Serving, err = serveRun(db, clients, serveFor)
+	err = profiled("serve", func() (err error) {
+		r.Serving, err = serveRun(db, clients, serveFor)
+		return err
+	})
 	return r, err
 }
 

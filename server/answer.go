@@ -16,25 +16,26 @@ import (
 func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
 	h := w.Header()
 	hd := doc.headers()
-	h["Content-Type"] = hd.contentType
 	h["Vary"] = varyEncoding
 	if hd.link != nil {
 		h["Link"] = hd.link
 	}
-	body, etag, length := doc.body, hd.etag, hd.length
-	if acceptsGzip(r) {
-		body = doc.gz()
-		etag, length = hd.etagGz, hd.lengthGz
-		h["Content-Encoding"] = gzipEncoding
+	gzipped := acceptsGzip(r)
+	h["Etag"] = hd.etag
+	if gzipped {
+		h["Etag"] = hd.etagGz
 	}
-	h["Etag"] = etag
 	if noneMatch := r.Header.Get("If-None-Match"); noneMatch != "" && matchesETag(noneMatch, doc.etag) {
 		// Either encoding's tag names the same content.
-		delete(h, "Content-Type")
-		delete(h, "Content-Encoding")
 		h["Last-Modified"] = hd.lastModified
 		w.WriteHeader(http.StatusNotModified)
 		return
+	}
+	h["Content-Type"] = hd.contentType
+	body, length := doc.body, hd.length
+	if gzipped {
+		body, length = doc.gz(), hd.lengthGz
+		h["Content-Encoding"] = gzipEncoding
 	}
 	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && r.Header.Get("If-Modified-Since") == "" {
 		// The common answer, written at once with its length.

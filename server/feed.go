@@ -64,6 +64,15 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, req feedReque
 	s.Metrics.observeRequest(req.format, rec.status, hit)
 }
 
+// query is r's query: nil, which reads as empty, for the usual request
+// without one (url.URL.Query makes a map every time).
+func query(r *http.Request) url.Values {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	return r.URL.Query()
+}
+
 // statusRecorder remembers the status a handler answered with.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -79,7 +88,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 // render cache answered it.
 func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (hit bool) {
 	cfg := s.cfg.Load()
-	q := r.URL.Query()
+	q := query(r)
 	tags, format := req.tags, req.format
 	req.token = cfg.tokenOK(q.Get("token"))
 	var err error
