@@ -24,6 +24,7 @@ const copyWindow = 3 * 24 * time.Hour
 //     publisher's takes its place: its copies, its tags and its story.
 type copies struct {
 	byURL, byKey, aggregatorByKey, mark, inheritStory, adopt, takeTags *sql.Stmt
+	anyAggregated                                                      bool // some feed brought an aggregator's item
 }
 
 // statements are the copies' statements and their SQL.
@@ -77,7 +78,7 @@ func (c *copies) place(ctx context.Context, it *feedmux.Item, id, feedID, sortTi
 		// item takes the place of its copy.
 		return c.takePlace(ctx, id, first)
 	}
-	if err == sql.ErrNoRows && key != "" {
+	if err == sql.ErrNoRows && key != "" && (it.Origin.Title != "" || c.anyAggregated) {
 		find := c.aggregatorByKey
 		if it.Origin.Title != "" {
 			find = c.byKey

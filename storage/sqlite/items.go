@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -94,34 +95,43 @@ type saver struct {
 	wantPages bool // the feed has full_content: its new items' pages are fetched
 	anyBuried bool // the feed has tombstones: each item is checked against them
 
-	upsert, delTags, addTag, buried *sql.Stmt
-	copies                          *copies
-	changed                         map[string]bool // the tags whose items changed
-	search                          []searchRow     // the text of the items written, for the index
+	pollFacts, upsert, delTags, addTags, buried, sortTimeOf *sql.Stmt
+	copies                                                  *copies
+	changed                                                 map[string]bool // the tags whose items changed
+	search                                                  []searchRow     // the text of the items written, for the index
 }
 
 func (db *DB) newSaver(ctx context.Context, tx *sql.Tx, feedID int64, now time.Time) (*saver, error) {
 	sv := &saver{ctx: ctx, tx: tx, feedID: feedID, now: now, changed: map[string]bool{}, copies: &copies{}}
-	var err error
-	if sv.wantPages, err = feedWantsPages(ctx, tx, feedID); err != nil {
-		return nil, err
-	}
-	err = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ?)`, feedID).Scan(&sv.anyBuried)
-	if err != nil {
-		return nil, err
-	}
 	if err := db.prepareIn(ctx, tx, append(sv.statements(), sv.copies.statements()...)); err != nil {
+		return nil, err
+	}
+	err := sv.pollFacts.QueryRowContext(ctx, feedID).Scan(&sv.wantPages, &sv.anyBuried, &sv.copies.anyAggregated)
+	if err != nil {
 		return nil, err
 	}
 	return sv, nil
 }
 
+// pollFactsSQL reads what the saver needs to know once per poll of feed
+// ?1: whether it has full_content, whether it has tombstones, and whether
+// any feed brought an aggregator's item (else a publisher's item has none
+// to take the place of).
+const pollFactsSQL = `SELECT
+	coalesce((SELECT CASE WHEN json_valid(config) THEN coalesce(json_extract(config, '$.FullContent'), 0) ELSE 0 END
+		FROM feeds WHERE id = ?1), 0),
+	EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ?1),
+	EXISTS (SELECT 1 FROM items INDEXED BY items_aggregated WHERE origin_url <> '')`
+
 // statements are the saver's own statements and their SQL.
 func (sv *saver) statements() []stmtSpec {
 	return []stmtSpec{
+		{&sv.pollFacts, pollFactsSQL},
 		{&sv.upsert, upsertItemSQL},
 		{&sv.delTags, `DELETE FROM item_tags WHERE item_id = ? RETURNING tag`},
-		{&sv.addTag, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) VALUES (?, ?, ?)`},
+		// An item's tags in one statement: a JSON array of them.
+		{&sv.addTags, `INSERT OR IGNORE INTO item_tags (item_id, tag, sort_time) SELECT ?1, value, ?2 FROM json_each(?3)`},
+		{&sv.sortTimeOf, `SELECT sort_time FROM items WHERE id = ?`},
 		{&sv.buried, `SELECT EXISTS (SELECT 1 FROM tombstones WHERE feed_id = ? AND key = ?)`},
 	}
 }
@@ -191,7 +201,7 @@ func (sv *saver) save(it *feedmux.Item, row *itemRow, res *SaveResult) error {
 	if dupOf.Valid {
 		// A copy's tags go to the first, which keeps its own too.
 		id = dupOf.Int64
-		if err := sv.tx.QueryRowContext(ctx, `SELECT sort_time FROM items WHERE id = ?`, id).Scan(&sortTime); err != nil {
+		if err := sv.sortTimeOf.QueryRowContext(ctx, id).Scan(&sortTime); err != nil {
 			return err
 		}
 	}
@@ -203,10 +213,17 @@ func (sv *saver) save(it *feedmux.Item, row *itemRow, res *SaveResult) error {
 
 // tag gives the item id the tags.
 func (sv *saver) tag(id, sortTime int64, tags []string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	list, err := json.Marshal(tags)
+	if err != nil {
+		return err
+	}
+	if _, err := sv.addTags.ExecContext(sv.ctx, id, sortTime, string(list)); err != nil {
+		return err
+	}
 	for _, tag := range tags {
-		if _, err := sv.addTag.ExecContext(sv.ctx, id, tag, sortTime); err != nil {
-			return err
-		}
 		sv.changed[tag] = true
 	}
 	return nil

@@ -31,14 +31,6 @@ const pageOnUpdate = `
 		article = CASE WHEN ?20 AND items.url = excluded.url THEN items.article ELSE '' END,
 		page_meta = CASE WHEN ?20 AND items.url = excluded.url THEN items.page_meta ELSE '' END`
 
-// feedWantsPages reports whether the feed is configured with full_content.
-func feedWantsPages(ctx context.Context, tx *sql.Tx, feedID int64) (bool, error) {
-	var want bool
-	err := tx.QueryRowContext(ctx, `SELECT CASE WHEN json_valid(config) THEN coalesce(json_extract(config, '$.FullContent'), 0) ELSE 0 END FROM feeds WHERE id = ?`,
-		feedID).Scan(&want)
-	return want, err
-}
-
 // DuePages returns up to limit items whose page is due at now, oldest
 // first.
 func (db *DB) DuePages(ctx context.Context, now time.Time, limit int) ([]PageJob, error) {
