@@ -41,5 +41,27 @@ func TagSlug(s string) string {
 
 // ValidTag reports whether s is a non-empty tag slug.
 func ValidTag(s string) bool {
+	if valid, ascii := asciiSlug(s); ascii {
+		return valid
+	}
 	return s != "" && TagSlug(s) == s
+}
+
+// asciiSlug says whether s, when it is ASCII, is a slug: words of a-z and
+// 0-9 joined by single hyphens, which TagSlug keeps as they are. Every
+// request for a tag feed checks its tags, and TagSlug's normalizing is
+// most of that check's cost.
+func asciiSlug(s string) (valid, ascii bool) {
+	valid = s != "" && s[0] != '-' && s[len(s)-1] != '-'
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80:
+			return false, false
+		case c == '-':
+			valid = valid && s[i-1] != '-'
+		case c < '0' || c > '9' && c < 'a' || c > 'z':
+			valid = false
+		}
+	}
+	return valid, true
 }

@@ -25,9 +25,10 @@ func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
 	if gzipped {
 		h["Etag"] = hd.etagGz
 	}
-	if noneMatch := r.Header.Get("If-None-Match"); noneMatch != "" && matchesETag(noneMatch, doc.etag) {
-		// Either encoding's tag names the same content.
-		h["Last-Modified"] = hd.lastModified
+	if noneMatch := requestHeader(r, "If-None-Match"); noneMatch != "" && matchesETag(noneMatch, doc.etag) {
+		// Either encoding's tag names the same content. No Last-Modified:
+		// a 304 with an ETag should not carry one (RFC 9110 15.4.5), and
+		// http.ServeContent's 304s drop it too.
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -37,7 +38,7 @@ func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
 		body, length = doc.gz(), hd.lengthGz
 		h["Content-Encoding"] = gzipEncoding
 	}
-	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && r.Header.Get("If-Modified-Since") == "" {
+	if r.Method == http.MethodGet && requestHeader(r, "Range") == "" && requestHeader(r, "If-Modified-Since") == "" {
 		// The common answer, written at once with its length.
 		h["Last-Modified"] = hd.lastModified
 		h["Content-Length"] = length
@@ -45,6 +46,16 @@ func writeDocument(w http.ResponseWriter, r *http.Request, doc *rendered) {
 		return
 	}
 	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+}
+
+// requestHeader is r's first value of the header whose canonical name is
+// key. net/http canonicalizes the names it reads, so the map is indexed as
+// it is, without Header.Get's canonicalizing on every call.
+func requestHeader(r *http.Request, key string) string {
+	if v := r.Header[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // Header values every cached answer shares.
@@ -55,7 +66,7 @@ var (
 
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip.
 func acceptsGzip(r *http.Request) bool {
-	ae := r.Header.Get("Accept-Encoding")
+	ae := requestHeader(r, "Accept-Encoding")
 	if !strings.Contains(ae, "q=") && (strings.Contains(ae, "gzip") || strings.Contains(ae, "*")) {
 		return true // the usual "gzip, deflate, br": no weights to read
 	}

@@ -153,7 +153,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (
 	if private || (tags == nil && len(cfg.PrivateTags) > 0 && req.token) {
 		cc = "private"
 	}
-	h.Set("Cache-Control", cc+", max-age="+strconv.Itoa(int(cfg.MaxAge/time.Second)))
+	h["Cache-Control"] = []string{cc + ", max-age=" + strconv.Itoa(int(cfg.MaxAge/time.Second))}
 	writeDocument(w, r, doc)
 	return hit
 }

@@ -284,6 +284,9 @@ func TestHTTP_Conditional(t *testing.T) {
 			if resp.Header.Get("ETag") == "" || resp.Header.Get("Cache-Control") == "" {
 				t.Errorf("answer without ETag or Cache-Control: %v", resp.Header)
 			}
+			if resp.StatusCode == http.StatusNotModified && resp.Header.Get("Last-Modified") != "" {
+				t.Errorf("a 304 with an ETag carries Last-Modified %q", resp.Header.Get("Last-Modified"))
+			}
 			if gz := resp.Header.Get("Content-Encoding") == "gzip"; gz != tc.gzipped && tc.body {
 				t.Errorf("Content-Encoding %q, gzip wanted: %v", resp.Header.Get("Content-Encoding"), tc.gzipped)
 			}
