@@ -86,10 +86,27 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Server.Listen(cfg.Server.Listen); err != nil {
 		return err
 	}
-
 	if m.Poller, err = m.newPoller(ctx, db); err != nil {
 		return err
 	}
+	metrics := m.wire(db)
+	m.Poller.SetFeeds(cfg.FeedList())
+
+	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.pollCtx, m.cancel = pollCtx, cancel
+	m.startWebSub(pollCtx, metrics)
+	m.watchChanges(pollCtx)
+	m.watchLeading(metrics)
+	m.startBackground(pollCtx)
+	m.log.Info("started", "version", Version(), "listen", m.Server.Addr().String(),
+		"config", m.ConfigPath, "db", storeName(cfg), "feeds", len(cfg.Feeds))
+	return nil
+}
+
+// wire connects the poller and the server: metrics of polls, pages and
+// pushes, readiness, the WebSub callbacks' routes, and the poller's
+// changes to the server's cache.
+func (m *Main) wire(db feedmux.Store) *server.Metrics {
 	m.Poller.OnChange = m.changed
 	metrics := server.NewMetrics(db)
 	m.Server.Metrics = metrics
@@ -102,13 +119,14 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Poller.OnPoll = func(_ feedmux.Feed, res aggregator.Result, err error, took time.Duration) {
 		metrics.ObservePoll(res.Status, aggregator.ErrorKind(err), took, res.Bytes, res.Inserted, res.Updated)
 	}
-	m.Poller.SetFeeds(cfg.FeedList())
+	return metrics
+}
 
-	pollCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.pollCtx, m.cancel = pollCtx, cancel
-	m.startWebSub(pollCtx, metrics)
-	m.watchChanges(pollCtx)
-	m.watchLeading(metrics)
+// startBackground starts what runs until pollCtx ends or the server
+// stops: the poller, the server, re-tagging, upkeep (retention) on the
+// process that leads it, and the config file watcher.
+func (m *Main) startBackground(pollCtx context.Context) {
+	retention := m.Config.Retention() // read now: a reload replaces m.Config
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
@@ -116,7 +134,6 @@ func (m *Main) Run(ctx context.Context) error {
 			m.errc <- fmt.Errorf("poller: %w", err)
 		}
 	}()
-
 	go func() {
 		defer m.wg.Done()
 		if err := m.Server.Serve(); err != nil {
@@ -132,7 +149,7 @@ func (m *Main) Run(ctx context.Context) error {
 			if _, shared := m.DB.(feedmux.Elector); shared {
 				m.retag(ctx) // a process that takes over brings the tags in line first
 			}
-			m.prune(ctx, cfg.Retention())
+			m.prune(ctx, retention)
 		})
 	}()
 	if m.WatchInterval >= 0 {
@@ -142,9 +159,6 @@ func (m *Main) Run(ctx context.Context) error {
 			m.watch(pollCtx)
 		}()
 	}
-	m.log.Info("started", "version", Version(), "listen", m.Server.Addr().String(),
-		"config", m.ConfigPath, "db", storeName(cfg), "feeds", len(cfg.Feeds))
-	return nil
 }
 
 // newPoller builds the poller of the configuration: fetcher, limits,
