@@ -102,11 +102,20 @@ func NewTagger(r Rules) (*Tagger, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
-	sum, _ := json.Marshal(r)
+	sum, _ := json.Marshal(struct {
+		Reading int
+		Rules
+	}{ruleReading, r})
 	h := sha256.Sum256(sum)
 	t.fingerprint = hex.EncodeToString(h[:8])
 	return t, nil
 }
+
+// ruleReading is the version of how rules read an item. It is part of the
+// fingerprint, so that stored items are re-tagged when it changes as when
+// the rules do. 2: summaries and content read as the text they show, each
+// tag a word break.
+const ruleReading = 2
 
 // Fingerprint changes when the rules do; stored items are re-tagged when
 // it differs from the one they were tagged with.
