@@ -116,6 +116,15 @@ func testStories(t *testing.T, open Open) {
 	if n, err := db.UngroupedCount(ctx); err != nil || n != 0 {
 		t.Errorf("%d items wait for grouping after it (%v), want none", n, err)
 	}
+	// An item that changes later is grouped already: it does not wait again.
+	changed := slices.Clone(items)
+	changed[1].Summary = "an update"
+	if res, err := db.SaveItems(ctx, feedmux.FeedState{URL: feed.URL}, changed); err != nil || res.Updated != 1 {
+		t.Fatalf("an update: %+v, %v", res, err)
+	}
+	if n, err := db.UngroupedCount(ctx); err != nil || n != 0 {
+		t.Errorf("%d items wait for grouping after an update (%v), want none", n, err)
+	}
 	if _, err := db.SaveGrouping(ctx, feedmux.Grouping{Stories: map[int64]int64{id["b"]: id["d"]}, Merged: map[int64]int64{id["d"]: id["a"]}}); err != nil {
 		t.Fatal(err)
 	}
