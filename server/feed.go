@@ -88,38 +88,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 // render cache answered it.
 func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (hit bool) {
 	cfg := s.cfg.Load()
-	q := query(r)
 	tags, format := req.tags, req.format
-	req.token = cfg.tokenOK(q.Get("token"))
-	var err error
-	if req.limit, err = parseLimit(q.Get("limit")); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if msg := readQuery(cfg, query(r), &req); msg != "" {
+		http.Error(w, msg, http.StatusBadRequest)
 		return
-	}
-	view := q.Get("view")
-	if view == "" {
-		view = cfg.defaultView(tags)
-		if req.search != nil {
-			view = ViewItems
-		}
-	}
-	if view == ViewStories && req.search != nil {
-		http.Error(w, "a search serves items only: view=stories is not offered", http.StatusBadRequest)
-		return
-	}
-	switch view {
-	case ViewItems:
-	case ViewStories:
-		req.stories = true
-	default:
-		http.Error(w, "view must be items or stories", http.StatusBadRequest)
-		return
-	}
-	if b := q.Get("before"); b != "" {
-		if req.before, err = feedmux.ParseCursor(b); err != nil {
-			http.Error(w, "before must be a cursor from a next link", http.StatusBadRequest)
-			return
-		}
 	}
 	private := false
 	for _, t := range tags {
@@ -156,6 +128,39 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (
 	h["Cache-Control"] = []string{cc + ", max-age=" + strconv.Itoa(int(cfg.MaxAge/time.Second))}
 	writeDocument(w, r, doc)
 	return hit
+}
+
+// readQuery sets what the query string asks of req (token, limit, view,
+// before) and returns what is wrong with it, if anything.
+func readQuery(cfg *Config, q url.Values, req *feedRequest) string {
+	req.token = cfg.tokenOK(q.Get("token"))
+	var err error
+	if req.limit, err = parseLimit(q.Get("limit")); err != nil {
+		return err.Error()
+	}
+	view := q.Get("view")
+	if view == "" {
+		view = cfg.defaultView(req.tags)
+		if req.search != nil {
+			view = ViewItems
+		}
+	}
+	if view == ViewStories && req.search != nil {
+		return "a search serves items only: view=stories is not offered"
+	}
+	switch view {
+	case ViewItems:
+	case ViewStories:
+		req.stories = true
+	default:
+		return "view must be items or stories"
+	}
+	if b := q.Get("before"); b != "" {
+		if req.before, err = feedmux.ParseCursor(b); err != nil {
+			return "before must be a cursor from a next link"
+		}
+	}
+	return ""
 }
 
 // renderFeed reads a page of items and renders it.

@@ -75,63 +75,81 @@ func (sv *saver) save(it *feedmux.Item, row *itemRow, res *SaveResult) error {
 			return nil // removed by retention: the source still lists it
 		}
 	}
-	firstSeen := cmp.Or(it.FirstSeen, sv.now)
-	canonical, key := row.canonical, row.key
-	var (
-		id, version, sortTime int64
-		dupOf                 sql.NullInt64
-		article               string
-	)
-	err := sv.upsert.QueryRowContext(ctx,
-		sv.feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
-		row.cats, row.encs, nullUnix(it.Published), nullUnix(it.Updated),
-		firstSeen.Unix(), row.hash, canonical,
-		it.Origin.Title, it.Origin.SiteURL, key, sv.wantPages,
-	).Scan(&id, &version, &sortTime, &dupOf, &article)
+	w, err := sv.write(it, row)
 	switch {
 	case err == sql.ErrNoRows:
 		return nil // unchanged
 	case err != nil:
 		return fmt.Errorf("save item %q: %w", it.Key, err)
 	}
-	indexed := searchRow{id: id, title: it.Title, summary: it.Summary, content: it.Content, article: article, body: row.body}
-	if article != "" {
+	indexed := searchRow{id: w.id, title: it.Title, summary: it.Summary, content: it.Content, article: w.article, body: row.body}
+	if w.article != "" {
 		indexed.body = "" // the stored page's article is part of it
 	}
 	sv.search = append(sv.search, indexed)
-	switch {
-	case version == 1:
+	if w.version == 1 {
 		res.Inserted++
-		pl, err := sv.copies.place(ctx, it, id, sv.feedID, sortTime, canonical, key)
-		if err != nil {
+		if err := sv.placeNew(it, row, &w, res); err != nil {
 			return err
 		}
-		if pl.first != 0 {
-			dupOf = sql.NullInt64{Int64: pl.first, Valid: true}
-		}
-		if err := sv.tag(id, sortTime, pl.tags); err != nil {
-			return err
-		}
-		if !dupOf.Valid && !pl.adopted {
-			res.New = append(res.New, NewItem{ID: id, Key: it.Key})
-		}
-	default:
+	} else {
 		res.Updated++
-		if !dupOf.Valid {
-			if err := collectTags(ctx, sv.delTags, id, sv.changed); err != nil {
+		if !w.dupOf.Valid {
+			if err := collectTags(ctx, sv.delTags, w.id, sv.changed); err != nil {
 				return err
 			}
 		}
 	}
-	if dupOf.Valid {
+	id, sortTime := w.id, w.sortTime
+	if w.dupOf.Valid {
 		// A copy's tags go to the first, which keeps its own too.
-		id = dupOf.Int64
+		id = w.dupOf.Int64
 		if err := sv.sortTimeOf.QueryRowContext(ctx, id).Scan(&sortTime); err != nil {
 			return err
 		}
 	}
 	if err := sv.tag(id, sortTime, it.Tags); err != nil {
 		return fmt.Errorf("tag item %q: %w", it.Key, err)
+	}
+	return nil
+}
+
+// written is what the upsert returned of an item's row.
+type written struct {
+	id, version, sortTime int64
+	dupOf                 sql.NullInt64
+	article               string
+}
+
+// write upserts the item: sql.ErrNoRows when it did not change.
+func (sv *saver) write(it *feedmux.Item, row *itemRow) (written, error) {
+	var w written
+	err := sv.upsert.QueryRowContext(sv.ctx,
+		sv.feedID, it.Key, it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
+		row.cats, row.encs, nullUnix(it.Published), nullUnix(it.Updated),
+		cmp.Or(it.FirstSeen, sv.now).Unix(), row.hash, row.canonical,
+		it.Origin.Title, it.Origin.SiteURL, row.key, sv.wantPages,
+	).Scan(&w.id, &w.version, &w.sortTime, &w.dupOf, &w.article)
+	return w, err
+}
+
+// placeNew places an inserted item among the copies of its article,
+// setting w.dupOf when it is a copy, gives it the tags of an aggregator's
+// item whose place it took, and counts it new unless it is a copy or took
+// that item's place.
+func (sv *saver) placeNew(it *feedmux.Item, row *itemRow, w *written, res *SaveResult) error {
+	pl, err := sv.copies.place(sv.ctx, it, w.id, sv.feedID, w.sortTime, row.canonical, row.key)
+	if err != nil {
+		return err
+	}
+	if pl.first != 0 {
+		w.dupOf = sql.NullInt64{Int64: pl.first, Valid: true}
+	}
+	if err := sv.tag(w.id, w.sortTime, pl.tags); err != nil {
+		return err
+	}
+	if !w.dupOf.Valid && !pl.adopted {
+		res.New = append(res.New, NewItem{ID: w.id, Key: it.Key})
 	}
 	return nil
 }
