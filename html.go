@@ -41,12 +41,27 @@ func SafeHTML(s string, base *url.URL) string {
 	return safeMarkup(s, base)
 }
 
-// safeMarkup is SafeHTML's work on HTML that is not empty: one parse, as
-// a browser would, then the tree is cut down to the allowlist
-// (allowlist.go), its URLs made absolute, and rendered back balanced and
-// well nested: validators parse item HTML strictly and warn on unclosed
-// tags.
+// safeMarkup is SafeHTML's work on HTML that is not empty: the HTML read
+// as a browser would, cut down to the allowlist (allowlist.go), its URLs
+// made absolute, and written back balanced and well nested: validators
+// parse item HTML strictly and warn on unclosed tags. The token stream
+// (streamMarkup) does it for most HTML, the tree for the rest; both give
+// the same result.
 func safeMarkup(s string, base *url.URL) string {
+	if out, ok := streamMarkup(s, base); ok {
+		if strings.Contains(s, "&#") {
+			// A character reference can make a character XML forbids
+			// (&#1;); s itself has none (SafeHTML), nor have named ones.
+			out = XMLText(out)
+		}
+		return strings.TrimSpace(out)
+	}
+	return treeMarkup(s, base)
+}
+
+// treeMarkup is safeMarkup through the tree, for the HTML streamMarkup
+// gives up on.
+func treeMarkup(s string, base *url.URL) string {
 	root, err := parseBody(s)
 	if err != nil {
 		return html.EscapeString(s)
@@ -117,11 +132,11 @@ func cleanChildren(n *html.Node, base *url.URL) {
 func cleanElement(parent, el *html.Node, base *url.URL) {
 	rules, kept := keptElements[el.Data]
 	if kept {
-		el.Attr = keptAttrs(el, rules, base)
+		el.Attr = keptAttrs(el.Data, el.Attr, rules, base)
 	}
 	switch {
 	case el.Data == "iframe":
-		if !hasAttr(el, "src") {
+		if !hasAttr(el.Attr, "src") {
 			parent.RemoveChild(el) // not a video player
 			return
 		}
@@ -134,10 +149,7 @@ func cleanElement(parent, el *html.Node, base *url.URL) {
 		return
 	}
 	cleanChildren(el, base)
-	if !kept || len(el.Attr) == 0 && !keptBare[el.Data] || el.Data == "a" && !hasAttr(el, "href") {
-		// A link without a URL it may keep is unwrapped too: links get a
-		// rel, so keeping it would make SafeHTML change its own output
-		// (FuzzSafeHTML found <a href=//@>).
+	if unwrapped(el.Data, kept, el.Attr) {
 		for c := el.FirstChild; c != nil; c = el.FirstChild {
 			el.RemoveChild(c)
 			parent.InsertBefore(c, el)
@@ -145,39 +157,60 @@ func cleanElement(parent, el *html.Node, base *url.URL) {
 		parent.RemoveChild(el)
 		return
 	}
-	switch el.Data {
-	case "a":
-		el.Attr = append(el.Attr, html.Attribute{Key: "rel", Val: "noopener noreferrer"})
-	case "bdo":
-		// The feed validator reports bdo as a security risk: a span
-		// keeps its direction.
-		el.Data, el.DataAtom = "span", atom.Span
+	if el.Data == "a" {
+		el.Attr = append(el.Attr, linkRel)
+	}
+	if name := keptName(el.Data); name != el.Data {
+		el.Data, el.DataAtom = name, atom.Lookup([]byte(name))
 	}
 }
 
-// keptAttrs are the attributes of el that its rules or the global ones
-// allow, with their URLs made absolute; a URL that cannot be is dropped.
-func keptAttrs(el *html.Node, rules map[string]attrRule, base *url.URL) []html.Attribute {
-	attrs := el.Attr[:0]
-	for _, a := range el.Attr {
+// unwrapped tells whether an element name, kept by the allowlist or not,
+// with the attributes it may keep, goes while its content stays. A link
+// without a URL it may keep is unwrapped too: links get a rel, so keeping
+// it would make SafeHTML change its own output (FuzzSafeHTML found
+// <a href=//@>).
+func unwrapped(name string, kept bool, attrs []html.Attribute) bool {
+	return !kept || len(attrs) == 0 && !keptBare[name] || name == "a" && !hasAttr(attrs, "href")
+}
+
+// linkRel is the rel every kept link carries, after its own attributes.
+var linkRel = html.Attribute{Key: "rel", Val: "noopener noreferrer"}
+
+// keptName is the name a kept element is written with: the feed
+// validator reports bdo as a security risk, and a span keeps its
+// direction.
+func keptName(name string) string {
+	if name == "bdo" {
+		return "span"
+	}
+	return name
+}
+
+// keptAttrs are the attributes of element name that its rules or the
+// global ones allow, with their URLs made absolute; a URL that cannot be
+// is dropped. It reuses attrs' array.
+func keptAttrs(name string, attrs []html.Attribute, rules map[string]attrRule, base *url.URL) []html.Attribute {
+	kept := attrs[:0]
+	for _, a := range attrs {
 		rule, ok := rules[a.Key]
 		if !ok {
 			rule, ok = globalAttrs[a.Key]
 		}
-		if !ok || a.Namespace != "" || a.Key == "rel" && el.Data == "a" ||
+		if !ok || a.Namespace != "" || a.Key == "rel" && name == "a" ||
 			rule.pattern != nil && !rule.pattern.MatchString(a.Val) {
 			continue
 		}
 		if rule.url || urlAttrs[a.Key] {
-			v, ok := safeURL(base, a.Val, el.Data == "img" && a.Key == "src")
+			v, ok := safeURL(base, a.Val, name == "img" && a.Key == "src")
 			if !ok {
 				continue
 			}
 			a.Val = v
 		}
-		attrs = append(attrs, a)
+		kept = append(kept, a)
 	}
-	return attrs
+	return kept
 }
 
 // keepText moves the text below foreign element n before at, in order,
@@ -193,8 +226,8 @@ func keepText(parent, at, n *html.Node) {
 	}
 }
 
-func hasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
+func hasAttr(attrs []html.Attribute, key string) bool {
+	for _, a := range attrs {
 		if a.Key == key {
 			return true
 		}

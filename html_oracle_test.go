@@ -52,7 +52,7 @@ func oracleFixTree(n *html.Node, base *url.URL) {
 			oracleFixTag(c, base)
 		}
 		oracleFixTree(c, base)
-		if c.Type == html.ElementNode && c.Data == "a" && !hasAttr(c, "href") {
+		if c.Type == html.ElementNode && c.Data == "a" && !hasAttr(c.Attr, "href") {
 			for gc := c.FirstChild; gc != nil; gc = c.FirstChild {
 				c.RemoveChild(gc)
 				n.InsertBefore(gc, c)

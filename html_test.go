@@ -72,7 +72,12 @@ func TestSafeHTML_NoBase(t *testing.T) {
 }
 
 func FuzzSafeHTML(f *testing.F) {
-	for _, s := range []string{`<a href="x" onclick="y">z</a>`, `<script>x</script>`, `<iframe src="https://www.youtube.com/embed/x">`, "<p>\x00</p>", "plain \"quoted\" 'text'", "tab\tand\fform feed\vvertical", " spaced  out\n", "عربي ü\u00a0nbsp\u0085", "a > b"} {
+	for _, s := range []string{`<a href="x" onclick="y">z</a>`, `<script>x</script>`, `<iframe src="https://www.youtube.com/embed/x">`, "<p>\x00</p>", "plain \"quoted\" 'text'", "tab\tand\fform feed\vvertical", " spaced  out\n", "عربي ü\u00a0nbsp\u0085", "a > b",
+		// Nesting, for the stream and the tree to agree on (streamMarkup).
+		`<div><p>one<p>two</div>`, `<ul><li>a<ul><li>b</li></ul></li><li>c</ul>`, `<b><i>x</b></i>`,
+		`<p>a <strong>b <em title=x id=y>c</em></strong> d`, `<dl><dt>t<dd>d</dl><h1>a<h2>b</h2>`,
+		`<section><div><a href=/x title=t>l</a></section><script>s</script><hr>`,
+		"<pre>\n\nx</pre><table><tr><td>a<p>b</td></tr></table><iframe src=x>y</iframe><img></img>"} {
 		f.Add(s)
 	}
 	base, _ := url.Parse("https://news.example/a/b")
@@ -88,6 +93,7 @@ func FuzzSafeHTML(f *testing.F) {
 			if slow := safeMarkup(trimmed, base); slow != out {
 				t.Fatalf("SafeHTML(%q) = %q, but the sanitizer and the parser make %q", s, out, slow)
 			}
+			streamAgrees(t, trimmed, base)
 		}
 		if strict := bluemondaySafeHTML(out, base); strict != out {
 			t.Fatalf("bluemonday's policy removes from SafeHTML(%q) = %q:\n%q", s, out, strict)
