@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"log"
 	"net/http"
@@ -94,7 +93,8 @@ func runMiniflux(bin, dbURL string, n, m, headlines int, extra []string) (PeerRe
 	if err := mf.login(); err != nil {
 		return PeerResult{}, err
 	}
-	r := PeerResult{Name: "Miniflux " + minifluxVersion, Feeds: n, ItemsPerFeed: m, Workers: workerPoolSize(extra)}
+	r := PeerResult{Name: "Miniflux " + minifluxVersion, Feeds: n, ItemsPerFeed: m,
+		Workers: setting(extra, "WORKER_POOL_SIZE", "16 (default)"), MinConns: setting(extra, "DATABASE_MIN_CONNS", "1 (default)")}
 	start := time.Now()
 	if err := mf.call("POST", "/v1/import", "application/xml", farmOPML(f, f.URL+"/"), http.StatusCreated, nil); err != nil {
 		return PeerResult{}, err
@@ -231,46 +231,13 @@ func postmasterPID(dbURL string) (int, error) {
 	return pid, nil
 }
 
-// workerPoolSize is the WORKER_POOL_SIZE Miniflux runs with: the last one
-// in extra, else its default, 16.
-func workerPoolSize(extra []string) string {
-	size := "16 (default)"
+// setting is the value of Miniflux's setting key as the harness runs it:
+// the last key=value in extra, else def.
+func setting(extra []string, key, def string) string {
 	for _, kv := range extra {
-		if v, ok := strings.CutPrefix(kv, "WORKER_POOL_SIZE="); ok {
-			size = v
+		if v, ok := strings.CutPrefix(kv, key+"="); ok {
+			def = v
 		}
 	}
-	return size
-}
-
-// opmlDoc is an OPML 2.0 subscription list.
-type opmlDoc struct {
-	XMLName xml.Name      `xml:"opml"`
-	Version string        `xml:"version,attr"`
-	Title   string        `xml:"head>title"`
-	Body    []opmlOutline `xml:"body>outline"`
-}
-
-// opmlOutline is a category (with outlines) or a feed (with an xmlUrl).
-type opmlOutline struct {
-	Text     string        `xml:"text,attr"`
-	Type     string        `xml:"type,attr,omitempty"`
-	XMLURL   string        `xml:"xmlUrl,attr,omitempty"`
-	HTMLURL  string        `xml:"htmlUrl,attr,omitempty"`
-	Outlines []opmlOutline `xml:"outline"`
-}
-
-// farmOPML is the farm's feeds as OPML, one category per tag (as feedmux
-// is configured with them), each feed's site being site.
-func farmOPML(f *farm, site string) []byte {
-	cats := make([]opmlOutline, f.tags)
-	for t := range cats {
-		cats[t].Text = "t" + strconv.Itoa(t)
-	}
-	for i := range f.n {
-		c := &cats[i%f.tags]
-		c.Outlines = append(c.Outlines, opmlOutline{Text: "Source " + strconv.Itoa(i), Type: "rss", XMLURL: f.feedURL(i), HTMLURL: site})
-	}
-	data, _ := xml.MarshalIndent(opmlDoc{Version: "2.0", Title: "feedmux bench farm", Body: cats}, "", " ")
-	return append([]byte(xml.Header), data...)
+	return def
 }

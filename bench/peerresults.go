@@ -11,6 +11,7 @@ type PeerResult struct {
 	Name                string // "Miniflux v2.3.5"
 	Feeds, ItemsPerFeed int
 	Workers             string  // its worker pool size, as run
+	MinConns            string  // its DATABASE_MIN_CONNS, as run: the idle connections it keeps
 	ImportSeconds       float64 // the OPML import that gives it the feeds, not timed in Seconds
 	Seconds             float64 // from the refresh-all request to the last entry stored
 	FinishedSeconds     float64 // until every feed's refresh was recorded, at the polling's resolution (100 ms)
@@ -39,8 +40,8 @@ func peerMarkdown(own Result, p PeerResult, concurrency int) string {
 		size, concurrency, own.FloorSeconds, own.FloorCPU, own.FloorPeakRSSMB)
 	fmt.Fprintf(&b, "| %s | feedmux: SQLite in-process, %d polls in flight | %.2f s | %.2f× | %.2f s | one process | %.0f MB | %d |\n",
 		size, concurrency, own.IngestSeconds, own.RatioToFloor, own.IngestCPU, own.PeakRSSMB, own.Items)
-	fmt.Fprintf(&b, "| %d × %d | %s: PostgreSQL 15, worker pool %s | %.2f s | %.2f× | %.2f s | Miniflux %.2f s + PostgreSQL %.2f s | Miniflux %.0f MB; PostgreSQL %.0f MB (PSS, all processes) | %d |\n",
-		p.Feeds, p.ItemsPerFeed, p.Name, p.Workers, p.Seconds, p.Seconds/own.FloorSeconds, p.CPU+p.DBCPU, p.CPU, p.DBCPU,
+	fmt.Fprintf(&b, "| %d × %d | %s: PostgreSQL 15, worker pool %s, DATABASE_MIN_CONNS %s | %.2f s | %.2f× | %.2f s | Miniflux %.2f s + PostgreSQL %.2f s | Miniflux %.0f MB; PostgreSQL %.0f MB (PSS, all processes) | %d |\n",
+		p.Feeds, p.ItemsPerFeed, p.Name, p.Workers, p.MinConns, p.Seconds, p.Seconds/own.FloorSeconds, p.CPU+p.DBCPU, p.CPU, p.DBCPU,
 		p.PeakRSSMB, p.DBPeakPSSMB, p.Entries)
 	b.WriteString("\n")
 	b.WriteString(peerNotes(own, p))
@@ -57,7 +58,7 @@ func peerNotes(own Result, p PeerResult) string {
 		p.FeedGets, p.Feeds, p.OtherGets)
 	fmt.Fprintf(&b, "- Entries: %d in its database, %d by its API (GET /v1/entries), of %d served; feeds with a failed refresh: %d; lines logged at WARN or ERROR: %d.\n",
 		p.Entries, p.APITotal, p.Feeds*p.ItemsPerFeed, p.FeedErrors, p.Warnings)
-	fmt.Fprintf(&b, "- PostgreSQL sessions opened during its ingest: %d (each a new server process; Miniflux keeps DATABASE_MIN_CONNS idle connections, default 1).\n", p.DBSessions)
+	fmt.Fprintf(&b, "- PostgreSQL sessions opened during its ingest: %d (each a new server process: Miniflux keeps at most DATABASE_MIN_CONNS = %s connections idle, and opens one again when it needs more).\n", p.DBSessions, p.MinConns)
 	b.WriteString("- feedmux's peak RSS is its worker's VmHWM after the cold, 304 and warm passes; Miniflux's is its process's over its whole life (migrations, import, ingest).\n")
 	return b.String()
 }
