@@ -32,6 +32,10 @@ type farm struct {
 	// that sends none.
 	never304 atomic.Bool
 
+	// feedGets counts the requests for a feed, 304s included; otherGets
+	// the requests for anything else (a peer's icon discovery, say).
+	feedGets, otherGets atomic.Int64
+
 	mu    sync.RWMutex
 	extra map[int]int // items added to a feed since the start
 	first map[int]int // extra of the first document served of a feed: older items were never seen
@@ -103,9 +107,11 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dot := strings.IndexByte(name, '.')
 	i, err := strconv.Atoi(name[:max(dot, 0)])
 	if dot < 0 || err != nil || i < 0 || i >= f.n {
+		f.otherGets.Add(1)
 		http.NotFound(w, r)
 		return
 	}
+	f.feedGets.Add(1)
 	doc := f.doc(i)
 	h := w.Header()
 	h.Set("ETag", doc.etag)

@@ -7,6 +7,7 @@
 //	go run ./bench                      # 500 feeds x 50 items
 //	go run ./bench -matrix              # 50x50, 500x50, 2000x50, 10000x20
 //	go run ./bench -load 60s            # readers during a heavy ingest; exit 1 on a failure
+//	go run ./bench -peer miniflux       # the floor, feedmux and Miniflux, one cold ingest each
 package main
 
 import (
@@ -39,6 +40,7 @@ type options struct {
 	pg                                 bool
 	instances                          int
 	instance                           string
+	peer, peerEnv                      string
 }
 
 func main() {
@@ -61,6 +63,13 @@ func main() {
 		if err := runWorkerProcess(o); err != nil {
 			log.Fatal(err)
 		}
+		return
+	case o.peer != "":
+		table, err := measurePeer(o)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Print(table)
 		return
 	case o.load > 0:
 		if err := runLoad(o.load, o.clients); err != nil {
@@ -91,6 +100,8 @@ func parseFlags() options {
 	flag.BoolVar(&o.pg, "pg", false, "measure feedmux on PostgreSQL (a private cluster: needs PostgreSQL's server binaries) instead of SQLite")
 	flag.IntVar(&o.instances, "instances", 0, "measure a cold ingest by one process and by this many processes together on one PostgreSQL database (feeds per second in all) instead")
 	flag.StringVar(&o.instance, "instance", "", "internal: the name of a shared worker")
+	flag.StringVar(&o.peer, "peer", "", "also measure this aggregator's cold ingest of the same farm size (miniflux: builds Miniflux "+minifluxVersion+" once, runs it on a private PostgreSQL cluster) beside the floor's and feedmux's")
+	flag.StringVar(&o.peerEnv, "peer-env", "", "extra KEY=VALUE settings for the peer, comma-separated (e.g. WORKER_POOL_SIZE=8)")
 	flag.Usage = func() {
 		fmt.Fprint(os.Stderr, "Usage: go run ./bench [flags]\n\nMeasures feedmux against a loopback farm of generated feeds and prints a Markdown table.\n\nFlags:\n")
 		flag.PrintDefaults()
@@ -207,7 +218,7 @@ func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Durati
 	if err := runChild(append([]string{"-worker", "ingest", "-db", db}, args...), &ingest); err != nil {
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}
-	ingest.FloorSeconds, ingest.FloorCPU = floor.FloorSeconds, floor.FloorCPU
+	ingest.FloorSeconds, ingest.FloorCPU, ingest.FloorPeakRSSMB = floor.FloorSeconds, floor.FloorCPU, floor.PeakRSSMB
 	ingest.RatioToFloor = ingest.IngestSeconds / floor.FloorSeconds
 	ingest.WarmRatioToFloor = ingest.WarmSeconds / floor.FloorSeconds
 	return ingest, nil

@@ -21,6 +21,7 @@ type Result struct {
 	WarmRatioToFloor    float64
 	IngestCPU           float64 // CPU seconds of the cold ingest
 	FloorCPU            float64 // CPU seconds of the floor
+	FloorPeakRSSMB      float64 // VmHWM of the floor's process
 	CPUPer1000Feeds     float64
 	PeakRSSMB           float64 // VmHWM of the ingesting process
 	LiveHeapMB          float64 // the Go heap in use after the cold ingest, collected

@@ -119,7 +119,7 @@ func floorRun(f *farm, concurrency int) (Result, error) {
 	if err, ok := failed.Load().(error); ok {
 		return Result{}, err
 	}
-	return Result{FloorSeconds: time.Since(start).Seconds(), FloorCPU: cpuSeconds() - cpu0, Items: int(items.Load())}, nil
+	return Result{FloorSeconds: time.Since(start).Seconds(), FloorCPU: cpuSeconds() - cpu0, Items: int(items.Load()), PeakRSSMB: peakRSSMB()}, nil
 }
 
 // liveHeapMB is the Go heap still in use after a collection.
