@@ -91,7 +91,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.serveFor, "serve", 3*time.Second, "duration of each serving measurement")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.DurationVar(&o.load, "load", 0, "run the load-while-ingesting check for this long instead")
-	flag.StringVar(&o.worker, "worker", "", "internal: run one measurement in this process (floor or ingest)")
+	flag.StringVar(&o.worker, "worker", "", "internal: run one measurement in this process (floor, storefloor or ingest)")
 	flag.StringVar(&o.farmURL, "farm", "", "internal: the farm's URL")
 	flag.StringVar(&o.dbPath, "db", "", "internal: the database of the ingest worker")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the ingest worker's CPU profile to this file")
@@ -211,6 +211,10 @@ func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Durati
 	if err := runChild(append([]string{"-worker", "floor"}, args...), &floor); err != nil {
 		return Result{}, fmt.Errorf("floor: %w", err)
 	}
+	var store Result
+	if err := runChild(append([]string{"-worker", "storefloor", "-db", filepath.Join(dir, "storefloor.db")}, args...), &store); err != nil {
+		return Result{}, fmt.Errorf("store floor: %w", err)
+	}
 	db, err := newDB(dir)
 	if err != nil {
 		return Result{}, err
@@ -219,6 +223,7 @@ func measureSize(n, m, headlines, concurrency, clients int, serveFor time.Durati
 		return Result{}, fmt.Errorf("ingest: %w", err)
 	}
 	ingest.FloorSeconds, ingest.FloorCPU, ingest.FloorPeakRSSMB = floor.FloorSeconds, floor.FloorCPU, floor.PeakRSSMB
+	ingest.StoreFloorSeconds, ingest.StoreFloorCPU = store.StoreFloorSeconds, store.StoreFloorCPU
 	ingest.RatioToFloor = ingest.IngestSeconds / floor.FloorSeconds
 	ingest.WarmRatioToFloor = ingest.WarmSeconds / floor.FloorSeconds
 	return ingest, nil

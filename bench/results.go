@@ -21,6 +21,8 @@ type Result struct {
 	WarmRatioToFloor    float64
 	IngestCPU           float64 // CPU seconds of the cold ingest
 	FloorCPU            float64 // CPU seconds of the floor
+	StoreFloorSeconds   float64 // the floor with each item inserted into a bare SQLite table
+	StoreFloorCPU       float64 // CPU seconds of that
 	FloorPeakRSSMB      float64 // VmHWM of the floor's process
 	CPUPer1000Feeds     float64
 	PeakRSSMB           float64 // VmHWM of the ingesting process
@@ -56,6 +58,15 @@ func markdown(results []Result, concurrency, clients int) string {
 			r.Feeds, r.ItemsPerFeed, r.Items, r.FloorSeconds, r.IngestSeconds, r.IngestItemsPerSec, r.RatioToFloor,
 			r.IngestCPU, r.FloorCPU, r.PerFeedMillis, r.NotModifiedSeconds, r.CPUPer1000Feeds,
 			r.WarmSeconds, r.WarmRatioToFloor, r.PeakRSSMB, r.LiveHeapMB, r.DBBytesPerItem)
+	}
+	b.WriteString("\nThe cold ingest against two yardsticks: the floor, and the floor with every item inserted into a bare SQLite table (`bench/storefloor.go`: one table keyed by feed and id, one transaction per feed, no sanitizing, tags, copies, search index or grouping):\n\n")
+	b.WriteString("| feeds × items | floor: wall, CPU | floor + bare insert: wall, CPU | feedmux: wall, CPU | feedmux ÷ floor + bare insert: wall, CPU |\n| --- | ---: | ---: | ---: | ---: |\n")
+	for _, r := range results {
+		if r.StoreFloorSeconds > 0 {
+			fmt.Fprintf(&b, "| %d × %d | %.2f s, %.1f s | %.2f s, %.1f s | %.2f s, %.1f s | %.2f×, %.2f× |\n", r.Feeds, r.ItemsPerFeed,
+				r.FloorSeconds, r.FloorCPU, r.StoreFloorSeconds, r.StoreFloorCPU, r.IngestSeconds, r.IngestCPU,
+				r.IngestSeconds/r.StoreFloorSeconds, r.IngestCPU/r.StoreFloorCPU)
+		}
 	}
 	b.WriteString("\nServing a cached 50-item per-tag Atom feed (`/tags/t0.atom`):\n\n")
 	b.WriteString("| feeds × items | case | requests/s | × bare Go server | p50 | p99 | errors | body bytes |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log"
 	"log/slog"
 	"net/http"
@@ -18,8 +16,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/mmcdole/gofeed"
 
 	"github.com/feedmux/feedmux"
 	"github.com/feedmux/feedmux/aggregator"
@@ -57,6 +53,8 @@ func runWorker(kind, farmURL string, n, m, concurrency, clients int, serveFor ti
 	switch kind {
 	case "floor":
 		r, err = floorRun(f, concurrency)
+	case "storefloor":
+		r, err = storeFloorRun(f, concurrency, dbPath)
 	case "ingest":
 		r, err = ingestRun(f, concurrency, clients, serveFor, dbPath)
 	default:
@@ -98,18 +96,7 @@ func floorRun(f *farm, concurrency int) (Result, error) {
 	cpu0 := cpuSeconds()
 	start := time.Now()
 	pool(f.n, concurrency, func(i int) {
-		resp, err := client.Get(f.feedURL(i))
-		if err != nil {
-			failed.Store(err)
-			return
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			failed.Store(err)
-			return
-		}
-		doc, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+		doc, err := fetchParse(client, f.feedURL(i))
 		if err != nil {
 			failed.Store(err)
 			return
