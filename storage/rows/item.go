@@ -15,15 +15,24 @@ import (
 // change in any of them (or in the feed's configured tags) rewrites it;
 // cats and encs are its categories and enclosures as stored (JSON).
 func ItemHash(it *feedmux.Item, cats, encs []byte) []byte {
-	h := sha256.New()
-	for _, s := range []string{it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email,
-		string(cats), string(encs), strings.Join(it.Tags, " "), it.Origin.Title, it.Origin.SiteURL} {
-		binary.Write(h, binary.LittleEndian, uint64(len(s)))
-		h.Write([]byte(s))
+	// Each part with its length before it, in one buffer hashed at once.
+	b := make([]byte, 0, 256+len(it.Summary)+len(it.Content)+len(cats)+len(encs))
+	for _, s := range []string{it.GUID, it.URL, it.Title, it.Summary, it.Content, it.Author, it.Email} {
+		b = appendPart(b, s)
 	}
-	binary.Write(h, binary.LittleEndian, unixOrZero(it.Published))
-	binary.Write(h, binary.LittleEndian, unixOrZero(it.Updated))
-	return h.Sum(nil)[:16]
+	b = appendPart(appendPart(b, cats), encs)
+	for _, s := range []string{strings.Join(it.Tags, " "), it.Origin.Title, it.Origin.SiteURL} {
+		b = appendPart(b, s)
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(unixOrZero(it.Published)))
+	b = binary.LittleEndian.AppendUint64(b, uint64(unixOrZero(it.Updated)))
+	sum := sha256.Sum256(b)
+	return sum[:16]
+}
+
+// appendPart appends s to b, its length first.
+func appendPart[T string | []byte](b []byte, s T) []byte {
+	return append(binary.LittleEndian.AppendUint64(b, uint64(len(s))), s...)
 }
 
 func unixOrZero(t time.Time) int64 {
