@@ -67,10 +67,15 @@ var (
 // acceptsGzip reports whether the request's Accept-Encoding allows gzip.
 func acceptsGzip(r *http.Request) bool {
 	ae := requestHeader(r, "Accept-Encoding")
+	if ae == "" {
+		return false
+	}
 	if !strings.Contains(ae, "q=") && (strings.Contains(ae, "gzip") || strings.Contains(ae, "*")) {
 		return true // the usual "gzip, deflate, br": no weights to read
 	}
-	for _, part := range strings.Split(ae, ",") {
+	for ae != "" {
+		var part string
+		part, ae, _ = strings.Cut(ae, ",")
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
 			continue
@@ -93,10 +98,11 @@ func matchesETag(header, etag string) bool {
 		return true
 	}
 	opaque := strings.Trim(etag, `"`)
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		t = strings.Trim(t, `"`)
-		if t == opaque || t == opaque+"-gz" {
+	for header != "" {
+		var t string
+		t, header, _ = strings.Cut(header, ",")
+		t = strings.Trim(strings.TrimPrefix(strings.TrimSpace(t), "W/"), `"`)
+		if t == opaque || len(t) == len(opaque)+len("-gz") && strings.HasPrefix(t, opaque) && strings.HasSuffix(t, "-gz") {
 			return true
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -121,11 +120,11 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (
 		http.Error(w, string(doc.body), doc.status)
 		return
 	}
-	cc := "public"
+	cc := cfg.cacheControl[0] // public
 	if private || (tags == nil && len(cfg.PrivateTags) > 0 && req.token) {
-		cc = "private"
+		cc = cfg.cacheControl[1]
 	}
-	h["Cache-Control"] = []string{cc + ", max-age=" + strconv.Itoa(int(cfg.MaxAge/time.Second))}
+	h["Cache-Control"] = cc
 	writeDocument(w, r, doc)
 	return hit
 }

@@ -189,6 +189,19 @@ func TestRender_EmptyFeed(t *testing.T) {
 	}
 }
 
+func TestMatchesETag(t *testing.T) {
+	const etag = `"abc"`
+	for header, want := range map[string]bool{
+		`"abc"`: true, `"abc-gz"`: true, `W/"abc"`: true, `W/"abc-gz"`: true, `*`: true, ` * `: true,
+		`"x", "abc"`: true, `"x",W/"abc-gz" `: true, `"x"`: false, `"abcd"`: false, `"ab"`: false,
+		`"abc-gzx"`: false, `"xbc-gz"`: false, `"abc-g"`: false, ``: false, `,`: false,
+	} {
+		if got := matchesETag(header, etag); got != want {
+			t.Errorf("If-None-Match %q against %s: %v, want %v", header, etag, got, want)
+		}
+	}
+}
+
 func TestAcceptsGzip(t *testing.T) {
 	for ae, want := range map[string]bool{
 		"": false, "gzip": true, "gzip, deflate, br": true, "br, *": true, "identity": false, "deflate, br": false,

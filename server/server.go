@@ -61,6 +61,17 @@ type Config struct {
 	// Hub is the WebSub hub every output feed names: an external hub's
 	// URL, or "" for the built-in one at {base}/websub.
 	Hub string
+
+	// cacheControl is the Cache-Control of output feeds, public and
+	// private, made once by Configure.
+	cacheControl [2][]string
+}
+
+// withCacheControl sets c's Cache-Control values from its MaxAge.
+func (c *Config) withCacheControl() *Config {
+	age := ", max-age=" + strconv.Itoa(int(c.MaxAge/time.Second))
+	c.cacheControl = [2][]string{{"public" + age}, {"private" + age}}
+	return c
 }
 
 // HubPath is where the built-in WebSub hub is served.
@@ -132,7 +143,7 @@ type Server struct {
 // New returns a Server that reads from db.
 func New(db Store, log *slog.Logger) *Server {
 	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now, cache: newCache(defaultCacheBytes)}
-	s.cfg.Store(&Config{MaxAge: DefaultMaxAge})
+	s.cfg.Store((&Config{MaxAge: DefaultMaxAge}).withCacheControl())
 	s.cache.now = s.now
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -154,7 +165,7 @@ func (s *Server) Configure(cfg Config) {
 		cfg.MaxAge = 0
 	}
 	cfg.PrivateTags = slices.Clone(cfg.PrivateTags)
-	s.cfg.Store(&cfg)
+	s.cfg.Store(cfg.withCacheControl())
 	s.cache.mu.Lock()
 	s.cache.interval = max(cfg.RenderInterval, 0)
 	s.cache.now = s.now
