@@ -107,6 +107,12 @@ func TestDB_GroupCommit(t *testing.T) {
 	if n, err := db.ItemCount(ctx); err != nil || n != 45 {
 		t.Errorf("ItemCount = %d, %v; want 45 (nine polls of five, none of the failed ones)", n, err)
 	}
+	// Search rows are written at the end of each transaction: one for each
+	// item stored, by a shared transaction or by one retried alone.
+	s, _ := feedmux.ParseSearch("headline")
+	if n, err := db.SearchMatches(ctx, &s); err != nil || n != 45 {
+		t.Errorf("index rows matching headline: %d (%v), want 45", n, err)
+	}
 	states, err := db.FeedStates(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,13 @@ type DB struct {
 
 	health health                    // the outcome of the latest write
 	group  *batch.Committer[*sql.Tx] // the polls' saves, in group commits
+
+	// toIndex holds the search index rows of the write transaction under
+	// way (one at a time: one connection writes), indexed at its end.
+	toIndex struct {
+		sync.Mutex
+		rows []searchRow
+	}
 }
 
 // maxBatch is the most saves one group commit carries.
@@ -206,16 +213,39 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return db.health.record(db.runTx(ctx, fn), db.Now())
 }
 
+// runTx runs fn in a write transaction and commits it. The search index
+// rows fn's saves left (indexLater) are written last, in one statement:
+// FTS5 writes its pending rows out as a segment at every statement
+// savepoint, so rows indexed after each poll of a group commit made a
+// segment per poll, and more merging.
 func (db *DB) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	err = fn(tx)
+	db.toIndex.Lock()
+	rows := db.toIndex.rows
+	db.toIndex.rows = nil
+	db.toIndex.Unlock()
+	if err == nil {
+		if err = indexItems(ctx, tx, rows); err != nil {
+			err = fmt.Errorf("index: %w", err)
+		}
+	}
+	if err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
+}
+
+// indexLater has rows indexed at the end of the write transaction under
+// way.
+func (db *DB) indexLater(rows []searchRow) {
+	db.toIndex.Lock()
+	db.toIndex.rows = append(db.toIndex.rows, rows...)
+	db.toIndex.Unlock()
 }
 
 // unix converts a time for storage: UTC unix seconds, 0 for the zero time.

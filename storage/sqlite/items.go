@@ -66,10 +66,7 @@ func (db *DB) saveItems(ctx context.Context, items []feedmux.Item, feed func(*sq
 				return err
 			}
 		}
-		// Before afterInsert, whose trimming may delete some of them.
-		if err := indexItems(ctx, tx, sv.search); err != nil {
-			return fmt.Errorf("index: %w", err)
-		}
+		db.indexLater(sv.search)
 		if res.Inserted > 0 {
 			if err := db.afterInsert(ctx, tx, feedID, now, &res, sv.changed); err != nil {
 				return err

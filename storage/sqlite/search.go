@@ -64,9 +64,13 @@ func indexItems(ctx context.Context, tx *sql.Tx, rows []searchRow) error {
 	if err != nil {
 		return err
 	}
-	// contentless_delete lets REPLACE drop an updated item's old row.
+	// contentless_delete lets REPLACE drop an updated item's old row. An
+	// item deleted since its row was made (trimmed by retention in the
+	// same transaction) is left out; of two rows of one item, the later
+	// wins.
 	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO items_search (rowid, title, body)
-		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`, string(b))
+		SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)
+		WHERE EXISTS (SELECT 1 FROM items WHERE id = value ->> 0)`, string(b))
 	return err
 }
 
