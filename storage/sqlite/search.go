@@ -46,7 +46,8 @@ type searchRow struct {
 // indexItems writes the items' text into the index, replacing what it held
 // for them, in one statement: FTS5 writes what it has pending at each
 // statement's savepoint, so a statement per item would write a segment
-// per item (and then merge them) where one per poll writes one.
+// per item (and then merge them) where one per transaction (runTx)
+// writes one.
 func indexItems(ctx context.Context, tx *sql.Tx, rows []searchRow) error {
 	if len(rows) == 0 {
 		return nil
