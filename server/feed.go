@@ -120,11 +120,12 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, req feedRequest) (
 		http.Error(w, string(doc.body), doc.status)
 		return
 	}
-	cc := cfg.cacheControl[0] // public
+	cc := s.cacheControl(cfg.MaxAge)
 	if private || (tags == nil && len(cfg.PrivateTags) > 0 && req.token) {
-		cc = cfg.cacheControl[1]
+		h["Cache-Control"] = cc[1]
+	} else {
+		h["Cache-Control"] = cc[0]
 	}
-	h["Cache-Control"] = cc
 	writeDocument(w, r, doc)
 	return hit
 }

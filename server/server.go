@@ -61,17 +61,25 @@ type Config struct {
 	// Hub is the WebSub hub every output feed names: an external hub's
 	// URL, or "" for the built-in one at {base}/websub.
 	Hub string
-
-	// cacheControl is the Cache-Control of output feeds, public and
-	// private, made once by Configure.
-	cacheControl [2][]string
 }
 
-// withCacheControl sets c's Cache-Control values from its MaxAge.
-func (c *Config) withCacheControl() *Config {
-	age := ", max-age=" + strconv.Itoa(int(c.MaxAge/time.Second))
-	c.cacheControl = [2][]string{{"public" + age}, {"private" + age}}
-	return c
+// cacheControls are the Cache-Control values of output feeds for one
+// max-age, public and private.
+type cacheControls struct {
+	maxAge time.Duration
+	values [2][]string
+}
+
+// cacheControl is the Cache-Control of output feeds under maxAge, public
+// ([0]) and private ([1]), made once for each max-age configured.
+func (s *Server) cacheControl(maxAge time.Duration) [2][]string {
+	if cc := s.cc.Load(); cc != nil && cc.maxAge == maxAge {
+		return cc.values
+	}
+	age := ", max-age=" + strconv.Itoa(int(maxAge/time.Second))
+	cc := &cacheControls{maxAge: maxAge, values: [2][]string{{"public" + age}, {"private" + age}}}
+	s.cc.Store(cc)
+	return cc.values
 }
 
 // HubPath is where the built-in WebSub hub is served.
@@ -128,6 +136,7 @@ type Server struct {
 	srv   *http.Server
 	ln    net.Listener
 	cfg   atomic.Pointer[Config]
+	cc    atomic.Pointer[cacheControls] // the Cache-Control values of the configured max-age
 	cache *cache
 	mux   *http.ServeMux
 
@@ -143,7 +152,7 @@ type Server struct {
 // New returns a Server that reads from db.
 func New(db Store, log *slog.Logger) *Server {
 	s := &Server{db: db, log: log.With("component", "server"), Now: time.Now, cache: newCache(defaultCacheBytes)}
-	s.cfg.Store((&Config{MaxAge: DefaultMaxAge}).withCacheControl())
+	s.cfg.Store(&Config{MaxAge: DefaultMaxAge})
 	s.cache.now = s.now
 	s.mux = http.NewServeMux()
 	s.routes()
@@ -165,7 +174,7 @@ func (s *Server) Configure(cfg Config) {
 		cfg.MaxAge = 0
 	}
 	cfg.PrivateTags = slices.Clone(cfg.PrivateTags)
-	s.cfg.Store(cfg.withCacheControl())
+	s.cfg.Store(&cfg)
 	s.cache.mu.Lock()
 	s.cache.interval = max(cfg.RenderInterval, 0)
 	s.cache.now = s.now
