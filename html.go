@@ -49,12 +49,10 @@ func SafeHTML(s string, base *url.URL) string {
 // the same result.
 func safeMarkup(s string, base *url.URL) string {
 	if out, ok := streamMarkup(s, base); ok {
-		if strings.Contains(s, "&#") {
-			// A character reference can make a character XML forbids
-			// (&#1;); s itself has none (SafeHTML), nor have named ones.
-			out = XMLText(out)
-		}
-		return strings.TrimSpace(out)
+		// A character reference can make a character XML forbids (&#1;),
+		// and a URL made absolute takes bytes of base, which may not be
+		// UTF-8 (FuzzRender found one).
+		return strings.TrimSpace(XMLText(out))
 	}
 	return treeMarkup(s, base)
 }
