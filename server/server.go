@@ -63,25 +63,6 @@ type Config struct {
 	Hub string
 }
 
-// cacheControls are the Cache-Control values of output feeds for one
-// max-age, public and private.
-type cacheControls struct {
-	maxAge time.Duration
-	values [2][]string
-}
-
-// cacheControl is the Cache-Control of output feeds under maxAge, public
-// ([0]) and private ([1]), made once for each max-age configured.
-func (s *Server) cacheControl(maxAge time.Duration) [2][]string {
-	if cc := s.cc.Load(); cc != nil && cc.maxAge == maxAge {
-		return cc.values
-	}
-	age := ", max-age=" + strconv.Itoa(int(maxAge/time.Second))
-	cc := &cacheControls{maxAge: maxAge, values: [2][]string{{"public" + age}, {"private" + age}}}
-	s.cc.Store(cc)
-	return cc.values
-}
-
 // HubPath is where the built-in WebSub hub is served.
 const HubPath = "/websub"
 

@@ -240,14 +240,6 @@ func (db *DB) runTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// indexLater has rows indexed at the end of the write transaction under
-// way.
-func (db *DB) indexLater(rows []searchRow) {
-	db.toIndex.Lock()
-	db.toIndex.rows = append(db.toIndex.rows, rows...)
-	db.toIndex.Unlock()
-}
-
 // unix converts a time for storage: UTC unix seconds, 0 for the zero time.
 func unix(t time.Time) int64 {
 	if t.IsZero() {

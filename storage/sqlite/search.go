@@ -43,6 +43,14 @@ type searchRow struct {
 	body                             string // their text, when known before the transaction
 }
 
+// indexLater has rows indexed at the end of the write transaction under
+// way.
+func (db *DB) indexLater(rows []searchRow) {
+	db.toIndex.Lock()
+	db.toIndex.rows = append(db.toIndex.rows, rows...)
+	db.toIndex.Unlock()
+}
+
 // indexItems writes the items' text into the index, replacing what it held
 // for them, in one statement: FTS5 writes what it has pending at each
 // statement's savepoint, so a statement per item would write a segment
